@@ -1,0 +1,4 @@
+pub mod communes;
+pub mod ids;
+pub mod serve;
+pub mod territory;

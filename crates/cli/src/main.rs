@@ -1,0 +1,75 @@
+//! `maillage`: the one binary of the platform.
+
+// Library code returns errors; tests may unwrap (clippy.toml allows it in tests).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod commands;
+mod output;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::process::ExitCode;
+
+/// What a subcommand returns: its exit code, or an error that exits with status 2.
+pub type CliResult = Result<ExitCode, Box<dyn std::error::Error>>;
+
+#[derive(Parser, Debug)]
+#[command(name = "maillage", version, about = "Maillage: the open platform of a CPTS and of the national plan")]
+pub struct Cli {
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Population, ACI size class, départements and neighbours of a set of communes.
+    Territory(commands::territory::Args),
+    /// National identifiers (RPPS, ADELI, FINESS, SIREN, SIRET, NIR, commune).
+    Ids {
+        #[command(subcommand)]
+        command: commands::ids::IdsCommand,
+    },
+    /// The reference communes (INSEE, IGN).
+    Communes {
+        #[command(subcommand)]
+        command: commands::communes::CommunesCommand,
+    },
+    /// Start the HTTP server (JSON API).
+    Serve(commands::serve::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Territory(args) => commands::territory::run(&args, cli.format),
+        Command::Ids { command } => commands::ids::run(&command, cli.format),
+        Command::Communes { command } => commands::communes::run(&command, cli.format),
+        Command::Serve(args) => commands::serve::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,134 @@
+//! CPTS registry SQL.
+
+use super::{PgStore, SqliteStore, Store, conflict_or, delegate, parse_code};
+use crate::model::{Cpts, CptsId, CptsSummary, NewCpts};
+use crate::{CptsStore, StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+use maillage_core::ids::InseeCode;
+use sqlx::Row;
+
+macro_rules! cpts_sql {
+    ($store:ty) => {
+        impl CptsStore for $store {
+            async fn create_cpts(&self, new: &NewCpts, now: DateTime<Utc>) -> StoreResult<Cpts> {
+                let id = crate::model::new_cpts_id();
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("INSERT INTO cpts (id, name, created_at, updated_at) VALUES ($1, $2, $3, $3)")
+                    .bind(id.as_str())
+                    .bind(new.name.trim())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| conflict_or(e, &format!("a CPTS named {:?} exists already", new.name.trim())))?;
+                for code in &new.communes {
+                    sqlx::query("INSERT INTO cpts_commune (cpts_id, commune_code) VALUES ($1, $2)")
+                        .bind(id.as_str())
+                        .bind(code.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| conflict_or(e, &format!("commune {code} listed twice")))?;
+                }
+                tx.commit().await?;
+                self.get_cpts(&id).await
+            }
+
+            async fn get_cpts(&self, id: &CptsId) -> StoreResult<Cpts> {
+                let row = sqlx::query("SELECT id, name, created_at, updated_at FROM cpts WHERE id = $1")
+                    .bind(id.as_str())
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                let codes: Vec<String> = sqlx::query_scalar(
+                    "SELECT commune_code FROM cpts_commune WHERE cpts_id = $1 ORDER BY commune_code",
+                )
+                .bind(id.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(Cpts {
+                    id: id.clone(),
+                    name: row.try_get("name")?,
+                    communes: codes.iter().map(|c| parse_code(c)).collect::<StoreResult<_>>()?,
+                    created_at: row.try_get("created_at")?,
+                    updated_at: row.try_get("updated_at")?,
+                })
+            }
+
+            async fn list_cpts(&self) -> StoreResult<Vec<CptsSummary>> {
+                let rows = sqlx::query(
+                    "SELECT c.id, c.name, (SELECT COUNT(*) FROM cpts_commune m WHERE m.cpts_id = c.id) AS n
+                     FROM cpts c ORDER BY lower(c.name), c.id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        let id: String = r.try_get("id")?;
+                        Ok(CptsSummary {
+                            id: CptsId::parse(&id).ok_or(StoreError::NotFound)?,
+                            name: r.try_get("name")?,
+                            commune_count: r.try_get("n")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn replace_territory(
+                &self,
+                id: &CptsId,
+                communes: &[InseeCode],
+                now: DateTime<Utc>,
+            ) -> StoreResult<Cpts> {
+                let mut tx = self.pool.begin().await?;
+                let updated = sqlx::query("UPDATE cpts SET updated_at = $2 WHERE id = $1")
+                    .bind(id.as_str())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                if updated.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                sqlx::query("DELETE FROM cpts_commune WHERE cpts_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
+                for code in communes {
+                    sqlx::query("INSERT INTO cpts_commune (cpts_id, commune_code) VALUES ($1, $2)")
+                        .bind(id.as_str())
+                        .bind(code.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| conflict_or(e, &format!("commune {code} listed twice")))?;
+                }
+                tx.commit().await?;
+                self.get_cpts(id).await
+            }
+
+            async fn cpts_of_commune(&self, code: &InseeCode) -> StoreResult<Vec<CptsId>> {
+                let ids: Vec<String> =
+                    sqlx::query_scalar("SELECT cpts_id FROM cpts_commune WHERE commune_code = $1 ORDER BY cpts_id")
+                        .bind(code.as_str())
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(ids.iter().filter_map(|s| CptsId::parse(s)).collect())
+            }
+        }
+    };
+}
+
+cpts_sql!(SqliteStore);
+cpts_sql!(PgStore);
+
+impl CptsStore for Store {
+    async fn create_cpts(&self, new: &NewCpts, now: DateTime<Utc>) -> StoreResult<Cpts> {
+        delegate!(self, s => s.create_cpts(new, now))
+    }
+    async fn get_cpts(&self, id: &CptsId) -> StoreResult<Cpts> {
+        delegate!(self, s => s.get_cpts(id))
+    }
+    async fn list_cpts(&self) -> StoreResult<Vec<CptsSummary>> {
+        delegate!(self, s => s.list_cpts())
+    }
+    async fn replace_territory(&self, id: &CptsId, communes: &[InseeCode], now: DateTime<Utc>) -> StoreResult<Cpts> {
+        delegate!(self, s => s.replace_territory(id, communes, now))
+    }
+    async fn cpts_of_commune(&self, code: &InseeCode) -> StoreResult<Vec<CptsId>> {
+        delegate!(self, s => s.cpts_of_commune(code))
+    }
+}

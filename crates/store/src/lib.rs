@@ -1,0 +1,151 @@
+//! Storage for Maillage: the ports (capability traits) and one adapter per engine.
+//!
+//! The same SQL (with `$1` placeholders) runs on SQLite and PostgreSQL wherever the engines
+//! agree; each engine has its own migration folder. The engine is chosen by URL scheme
+//! (`sqlite:` or `postgres://`), and one conformance story (`tests/conformance.rs`) runs
+//! against both.
+
+// Library code returns errors; tests may unwrap (clippy.toml allows it in tests).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod adapters;
+mod migrate;
+mod model;
+
+pub use adapters::{Store, connect};
+pub use model::{
+    Account, AccountCredentials, ApiToken, AuditEvent, Cpts, CptsId, CptsSummary, NewAccount, NewCpts, Page,
+    PendingOidcLogin, Session,
+};
+
+use chrono::{DateTime, Utc};
+use maillage_core::access::Role;
+use std::future::Future;
+
+/// What can go wrong in storage, as callers need to tell it apart.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule refused the write (e.g. two CPTS with the same name).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("unsupported database URL {0:?}: use sqlite:PATH or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("migration {version} ({name}) failed: {source}")]
+    Migration { version: i64, name: &'static str, source: sqlx::Error },
+    /// A stored value that the domain refuses (should never happen: writes go through the domain).
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The registry of CPTS (tenants) and their territories.
+pub trait CptsStore {
+    /// Creates a CPTS with its territory, in one transaction.
+    fn create_cpts(
+        &self,
+        new: &NewCpts,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> impl Future<Output = StoreResult<Cpts>> + Send;
+    fn get_cpts(&self, id: &CptsId) -> impl Future<Output = StoreResult<Cpts>> + Send;
+    /// All CPTS, by name.
+    fn list_cpts(&self) -> impl Future<Output = StoreResult<Vec<CptsSummary>>> + Send;
+    /// Replaces the territory's communes atomically: on error the old territory stays whole.
+    fn replace_territory(
+        &self,
+        id: &CptsId,
+        communes: &[maillage_core::ids::InseeCode],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> impl Future<Output = StoreResult<Cpts>> + Send;
+    /// CPTS whose territory includes the commune (overlaps are possible while projects form).
+    fn cpts_of_commune(
+        &self,
+        code: &maillage_core::ids::InseeCode,
+    ) -> impl Future<Output = StoreResult<Vec<CptsId>>> + Send;
+}
+
+/// Accounts and what authenticates them: passwords, sessions, API tokens, OpenID Connect.
+pub trait AccountStore {
+    fn create_account(&self, new: &NewAccount, now: DateTime<Utc>)
+    -> impl Future<Output = StoreResult<Account>> + Send;
+    fn get_account(&self, id: &str) -> impl Future<Output = StoreResult<Account>> + Send;
+    /// Case-insensitive e-mail lookup, with the password hash, for login.
+    fn account_credentials(&self, email: &str) -> impl Future<Output = StoreResult<Option<AccountCredentials>>> + Send;
+    fn account_by_oidc(&self, issuer: &str, subject: &str)
+    -> impl Future<Output = StoreResult<Option<Account>>> + Send;
+    /// Links an OpenID identity to an account (first login through the provider).
+    fn link_oidc(&self, account_id: &str, issuer: &str, subject: &str) -> impl Future<Output = StoreResult<()>> + Send;
+    /// All accounts, or those of one CPTS; by e-mail.
+    fn list_accounts(&self, cpts: Option<&CptsId>) -> impl Future<Output = StoreResult<Vec<Account>>> + Send;
+    fn set_role(&self, account_id: &str, role: &Role) -> impl Future<Output = StoreResult<()>> + Send;
+    fn set_password_hash(&self, account_id: &str, hash: &str) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Disables (or re-enables with `None`) an account; disabling ends its sessions.
+    fn set_disabled(&self, account_id: &str, at: Option<DateTime<Utc>>)
+    -> impl Future<Output = StoreResult<()>> + Send;
+
+    fn create_session(&self, session: &Session, now: DateTime<Utc>) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The live session with this token hash and its (enabled) account; refreshes last-seen.
+    fn live_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<Option<(Session, Account)>>> + Send;
+    fn delete_session(&self, token_hash: &str) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Removes expired sessions and pending logins; returns how many sessions went.
+    fn purge_expired(
+        &self,
+        now: DateTime<Utc>,
+        pending_before: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    /// Counts a failed login for `key` within a window starting at the first failure; returns
+    /// the failures in the current window.
+    fn record_login_failure(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        window: chrono::Duration,
+    ) -> impl Future<Output = StoreResult<u32>> + Send;
+    fn login_failures(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        window: chrono::Duration,
+    ) -> impl Future<Output = StoreResult<u32>> + Send;
+    fn clear_login_failures(&self, key: &str) -> impl Future<Output = StoreResult<()>> + Send;
+
+    fn create_api_token(&self, token: &ApiToken, token_hash: &str) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The account behind a live (not revoked) API token; records its use.
+    fn account_by_api_token(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<Option<Account>>> + Send;
+    fn list_api_tokens(&self, account_id: &str) -> impl Future<Output = StoreResult<Vec<ApiToken>>> + Send;
+    fn revoke_api_token(
+        &self,
+        account_id: &str,
+        token_id: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    fn put_pending_oidc(&self, pending: &PendingOidcLogin) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Takes (reads and deletes) a pending login: a state is usable once.
+    fn take_pending_oidc(&self, state: &str) -> impl Future<Output = StoreResult<Option<PendingOidcLogin>>> + Send;
+}
+
+/// The append-only audit log.
+pub trait AuditStore {
+    fn append_audit(&self, event: &AuditEvent) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Newest first; one CPTS's log, or the platform's whole log with `None`.
+    fn audit_page(
+        &self,
+        cpts: Option<&CptsId>,
+        page: Page,
+    ) -> impl Future<Output = StoreResult<Vec<AuditEvent>>> + Send;
+    fn audit_count(&self, cpts: Option<&CptsId>) -> impl Future<Output = StoreResult<u64>> + Send;
+}

@@ -1,0 +1,115 @@
+use chrono::{DateTime, Utc};
+use maillage_core::ids::InseeCode;
+use serde::Serialize;
+
+pub use maillage_core::access::CptsId;
+
+/// A fresh random CPTS id.
+pub fn new_cpts_id() -> CptsId {
+    CptsId::from_random_bytes(*uuid::Uuid::new_v4().as_bytes())
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCpts {
+    pub name: String,
+    pub communes: Vec<InseeCode>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cpts {
+    pub id: CptsId,
+    pub name: String,
+    /// Sorted by code.
+    pub communes: Vec<InseeCode>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CptsSummary {
+    pub id: CptsId,
+    pub name: String,
+    pub commune_count: i64,
+}
+
+/// A person's account. The role decides what it may see (see `maillage_core::access`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Account {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub role: maillage_core::access::Role,
+    pub oidc: Option<(String, String)>,
+    pub created_at: DateTime<Utc>,
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+/// An account as login needs it: with its password hash (never leaves the auth code).
+#[derive(Debug, Clone)]
+pub struct AccountCredentials {
+    pub account: Account,
+    pub password_hash: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: Option<String>,
+    pub role: maillage_core::access::Role,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub token_hash: String,
+    pub account_id: String,
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiToken {
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// What must survive between the redirect to an OpenID provider and its callback.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingOidcLogin {
+    pub state: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    pub return_to: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEvent {
+    /// `None` for platform-level events.
+    pub cpts_id: Option<CptsId>,
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub account_id: Option<String>,
+    /// Who, as shown in the log (name and e-mail at the time), kept even if the account goes.
+    pub account_label: String,
+    pub role: String,
+    /// e.g. "read", "create", "update", "delete", "export", "login", "login_failed".
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub request_id: String,
+    pub detail: String,
+}
+
+/// Which page of the audit log to read, newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub offset: u32,
+    pub limit: u32,
+}
