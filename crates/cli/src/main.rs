@@ -42,8 +42,19 @@ enum Command {
         #[command(subcommand)]
         command: commands::communes::CommunesCommand,
     },
-    /// Start the HTTP server (JSON API).
+    /// Start the server (French web interface and JSON API).
     Serve(commands::serve::Args),
+    /// Accounts and tokens without the web interface (e.g. the first administrator).
+    Admin {
+        #[command(subcommand)]
+        command: commands::admin::AdminCommand,
+    },
+    /// Start the server with demonstration data and one account per role (credentials printed).
+    Demo(commands::serve::Args),
+    /// Back up the SQLite database, online (PostgreSQL: pg_dump, see docs/operations.md).
+    Backup(commands::backup::BackupArgs),
+    /// Restore a backup made by `maillage backup`; the server must be stopped.
+    Restore(commands::backup::RestoreArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +64,10 @@ fn main() -> ExitCode {
         Command::Ids { command } => commands::ids::run(&command, cli.format),
         Command::Communes { command } => commands::communes::run(&command, cli.format),
         Command::Serve(args) => commands::serve::run(&args),
+        Command::Demo(args) => commands::demo::run(&args),
+        Command::Admin { command } => commands::admin::run(&command, cli.format),
+        Command::Backup(args) => commands::backup::backup(&args, cli.format),
+        Command::Restore(args) => commands::backup::restore(&args, cli.format),
     };
     match result {
         Ok(code) => code,

@@ -142,6 +142,7 @@ impl std::error::Error for TerritoryError {}
 
 /// Population and communes of one département within a territory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DepartementShare {
     pub code: String,
     pub name: String,
@@ -326,6 +327,7 @@ pub fn distance_km(a: &Commune, b: &Commune) -> f64 {
 
 /// One commune as listed in a territory summary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommuneSummary {
     pub code: String,
     pub name: String,
@@ -350,8 +352,11 @@ impl From<&Commune> for CommuneSummary {
 
 /// What a territory amounts to, as the CLI and the API show it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TerritorySummary {
     pub population: u64,
+    /// ACI size class, 1 to 4.
+    #[cfg_attr(feature = "openapi", schema(value_type = u8, minimum = 1, maximum = 4))]
     pub size_class: SizeClass,
     pub communes: Vec<CommuneSummary>,
     pub departements: Vec<DepartementShare>,

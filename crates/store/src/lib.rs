@@ -9,6 +9,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod adapters;
+pub mod backup;
 mod migrate;
 mod model;
 

@@ -82,6 +82,9 @@ pub struct ApiToken {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PendingOidcLogin {
     pub state: String,
+    pub issuer: String,
+    /// Hash of the cookie that binds the login to the browser that started it.
+    pub browser_hash: String,
     pub nonce: String,
     pub pkce_verifier: String,
     pub return_to: String,

@@ -163,6 +163,8 @@ async fn accounts_story(store: &Store) {
     // A pending OpenID login is usable once.
     let pending = PendingOidcLogin {
         state: "st".into(),
+        issuer: "https://idp".into(),
+        browser_hash: "bh".into(),
         nonce: "n".into(),
         pkce_verifier: "v".into(),
         return_to: "/".into(),

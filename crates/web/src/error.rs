@@ -1,11 +1,122 @@
+//! Failures, and how pages and the API show them.
+
 use axum::Json;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
+use maillage_store::StoreError;
 use serde::Serialize;
 
-/// An error as API clients see it: a stable code, a French message for people, an English one
-/// for developers, and the individual problems when there are several.
-#[derive(Debug, Serialize)]
+/// What went wrong, independent of how it is shown. French messages are for people.
+#[derive(Debug)]
+pub enum Failure {
+    /// Not logged in.
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    /// The request is wrong; the message says what to fix.
+    Invalid {
+        code: &'static str,
+        fr: String,
+        en: String,
+    },
+    Conflict {
+        fr: String,
+        en: String,
+    },
+    TooManyAttempts,
+    /// A CSRF token was missing or wrong.
+    Csrf,
+    Internal(String),
+}
+
+impl Failure {
+    pub fn invalid(code: &'static str, fr: impl Into<String>, en: impl Into<String>) -> Self {
+        Self::Invalid { code, fr: fr.into(), en: en.into() }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Failure::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Failure::Forbidden | Failure::Csrf => StatusCode::FORBIDDEN,
+            Failure::NotFound => StatusCode::NOT_FOUND,
+            Failure::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Failure::Conflict { .. } => StatusCode::CONFLICT,
+            Failure::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Failure::Unauthenticated => "unauthenticated",
+            Failure::Forbidden => "forbidden",
+            Failure::Csrf => "csrf",
+            Failure::NotFound => "not_found",
+            Failure::Invalid { code, .. } => code,
+            Failure::Conflict { .. } => "conflict",
+            Failure::TooManyAttempts => "too_many_attempts",
+            Failure::Internal(_) => "internal",
+        }
+    }
+
+    pub fn fr(&self) -> String {
+        match self {
+            Failure::Unauthenticated => "Veuillez vous connecter.".into(),
+            Failure::Forbidden => "Votre rôle ne donne pas accès à cette page.".into(),
+            Failure::Csrf => {
+                "Le formulaire a expiré ou ne vient pas de Maillage : rechargez la page et recommencez.".into()
+            }
+            Failure::NotFound => "Cette page n'existe pas.".into(),
+            Failure::Invalid { fr, .. } | Failure::Conflict { fr, .. } => fr.clone(),
+            Failure::TooManyAttempts => "Trop de tentatives de connexion : réessayez dans quelques minutes.".into(),
+            Failure::Internal(_) => "Une erreur interne est survenue ; elle a été consignée.".into(),
+        }
+    }
+
+    pub fn en(&self) -> String {
+        match self {
+            Failure::Unauthenticated => "authentication required".into(),
+            Failure::Forbidden => "forbidden for this role".into(),
+            Failure::Csrf => "missing or invalid CSRF token".into(),
+            Failure::NotFound => "not found".into(),
+            Failure::Invalid { en, .. } | Failure::Conflict { en, .. } => en.clone(),
+            Failure::TooManyAttempts => "too many failed logins, retry later".into(),
+            Failure::Internal(_) => "internal error".into(),
+        }
+    }
+
+    fn log(&self) {
+        if let Failure::Internal(detail) = self {
+            tracing::error!(%detail, "internal error");
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Failure::NotFound,
+            StoreError::Conflict(en) => Failure::Conflict { fr: conflict_fr(&en), en },
+            other => Failure::Internal(other.to_string()),
+        }
+    }
+}
+
+fn conflict_fr(en: &str) -> String {
+    if en.contains("e-mail") {
+        "Un compte existe déjà avec cette adresse électronique.".into()
+    } else if en.contains("CPTS named") {
+        "Une CPTS porte déjà ce nom.".into()
+    } else if en.contains("listed twice") {
+        "Une commune est citée deux fois.".into()
+    } else {
+        "Cette modification entre en conflit avec des données existantes.".into()
+    }
+}
+
+/// An error as API clients see it: a stable code, an English message for developers and a
+/// French one for people, and the individual problems when there are several.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ApiError {
     #[serde(skip)]
     pub status: StatusCode,
@@ -16,7 +127,7 @@ pub struct ApiError {
     pub problems: Vec<Problem>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     pub message: String,
     pub message_fr: String,
@@ -28,8 +139,47 @@ impl ApiError {
     }
 }
 
+impl From<Failure> for ApiError {
+    fn from(f: Failure) -> Self {
+        f.log();
+        ApiError::new(f.status(), f.code(), f.en(), f.fr())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        Failure::from(e).into()
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.status, Json(serde_json::json!({ "error": &self }))).into_response()
+    }
+}
+
+/// A failure on a page: a French error page (or a redirect to the login page).
+#[derive(Debug)]
+pub struct PageError(pub Failure);
+
+impl<E: Into<Failure>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        self.0.log();
+        if matches!(self.0, Failure::Unauthenticated) {
+            return axum::response::Redirect::to("/connexion").into_response();
+        }
+        let status = self.0.status().as_u16();
+        let page = crate::pages::ErrorPage {
+            chrome: crate::pages::Chrome::anonymous(&format!("Erreur {status}")),
+            status,
+            message: self.0.fr(),
+        };
+        (self.0.status(), Html(crate::pages::render(&page))).into_response()
     }
 }

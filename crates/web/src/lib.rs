@@ -1,25 +1,108 @@
-//! Maillage HTTP server. Stateless: everything it knows comes from the reference data (and,
-//! from the platform issue on, from the database), so several instances can run side by side.
+//! Maillage HTTP server: French pages and the JSON API over one set of use cases.
+//!
+//! The server is stateless: sessions, login throttling and pending OpenID logins live in the
+//! database, so several instances can serve one PostgreSQL.
 
 // Library code returns errors; tests may unwrap (clippy.toml allows it in tests).
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod api;
+pub mod app;
+pub mod auth;
+pub mod clock;
 mod error;
+pub mod map;
+pub mod middleware;
+pub mod pages;
+pub mod settings;
+pub mod state;
+
+pub use api::openapi_json;
+pub use error::{ApiError, Failure};
+pub use settings::{OidcSettings, Secret, Settings};
+pub use state::AppState;
 
 use axum::Router;
-use axum::routing::get;
+use axum::http::HeaderName;
+use axum::routing::{get, post};
 use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
 use tokio::net::TcpListener;
-
-pub use error::ApiError;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
 
 /// All routes of the application.
-pub fn router() -> Router {
-    Router::new().route("/healthz", get(|| async { "ok" })).nest("/api/v1", api::routes())
+pub fn router(state: AppState) -> Router {
+    use pages::{account, admin, cpts, observatory};
+    let pages = Router::new()
+        .route("/", get(cpts::root))
+        .route("/connexion", get(auth::login::page).post(auth::login::submit))
+        .route("/deconnexion", post(auth::login::logout))
+        .route("/auth/oidc/start", get(auth::oidc::start))
+        .route("/auth/oidc/callback", get(auth::oidc::callback))
+        .route("/cpts/{id}", get(cpts::home))
+        .route("/cpts/{id}/territoire", get(cpts::territory).post(cpts::update_territory))
+        .route("/cpts/{id}/journal", get(cpts::journal))
+        .route("/cpts/{id}/journal.csv", get(cpts::journal_csv))
+        .route("/cpts/{id}/comptes", get(cpts::accounts).post(cpts::create_account))
+        .route("/cpts/{id}/comptes/{account}", post(cpts::change_account))
+        .route("/admin", get(admin::home))
+        .route("/admin/cpts", post(admin::create_cpts))
+        .route("/admin/comptes", get(admin::accounts).post(admin::create_account))
+        .route("/admin/comptes/{account}", get(admin::edit_account).post(admin::change_account))
+        .route("/admin/comptes/{account}/role", post(admin::change_role))
+        .route("/admin/journal", get(admin::journal))
+        .route("/admin/journal.csv", get(admin::journal_csv))
+        .route("/national", get(observatory::national))
+        .route("/region/{code}", get(observatory::region))
+        .route("/compte", get(account::show))
+        .route("/compte/mot-de-passe", post(account::change_password))
+        .route("/compte/jetons", post(account::create_token))
+        .route("/compte/jetons/{id}/revoquer", post(account::revoke_token))
+        .route("/static/{name}", get(pages::static_file));
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(pages)
+        .nest("/api/v1", api::routes())
+        .route("/api/openapi.json", get(api::openapi_handler))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::same_origin_writes))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(2 * 1024 * 1024))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// `GET /healthz`: 200 "ok" when the database answers, 503 otherwise.
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> (axum::http::StatusCode, &'static str) {
+    match state.store.ping().await {
+        Ok(()) => (axum::http::StatusCode::OK, "ok"),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        }
+    }
 }
 
 /// Serves on an already-bound listener until `shutdown` resolves (tests bind port 0).
-pub async fn serve(listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router()).with_graceful_shutdown(shutdown).await
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -1,4 +1,7 @@
+pub mod admin;
+pub mod backup;
 pub mod communes;
+pub mod demo;
 pub mod ids;
 pub mod serve;
 pub mod territory;

@@ -52,6 +52,9 @@ CREATE INDEX api_token_by_account ON api_token (account_id);
 
 CREATE TABLE oidc_pending (
     state          TEXT PRIMARY KEY,
+    issuer         TEXT NOT NULL,
+    -- SHA-256 of a random cookie given to the browser that started the login.
+    browser_hash   TEXT NOT NULL,
     nonce          TEXT NOT NULL,
     pkce_verifier  TEXT NOT NULL,
     return_to      TEXT NOT NULL,

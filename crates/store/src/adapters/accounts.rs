@@ -343,9 +343,12 @@ macro_rules! accounts_sql {
 
             async fn put_pending_oidc(&self, p: &PendingOidcLogin) -> StoreResult<()> {
                 sqlx::query(
-                    "INSERT INTO oidc_pending (state, nonce, pkce_verifier, return_to, created_at) VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO oidc_pending (state, issuer, browser_hash, nonce, pkce_verifier, return_to, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(&p.state)
+                .bind(&p.issuer)
+                .bind(&p.browser_hash)
                 .bind(&p.nonce)
                 .bind(&p.pkce_verifier)
                 .bind(&p.return_to)
@@ -357,7 +360,8 @@ macro_rules! accounts_sql {
 
             async fn take_pending_oidc(&self, state: &str) -> StoreResult<Option<PendingOidcLogin>> {
                 let row = sqlx::query(
-                    "DELETE FROM oidc_pending WHERE state = $1 RETURNING state, nonce, pkce_verifier, return_to, created_at",
+                    "DELETE FROM oidc_pending WHERE state = $1
+                     RETURNING state, issuer, browser_hash, nonce, pkce_verifier, return_to, created_at",
                 )
                 .bind(state)
                 .fetch_optional(&self.pool)
@@ -365,6 +369,8 @@ macro_rules! accounts_sql {
                 row.map(|r| {
                     Ok(PendingOidcLogin {
                         state: r.try_get("state")?,
+                        issuer: r.try_get("issuer")?,
+                        browser_hash: r.try_get("browser_hash")?,
                         nonce: r.try_get("nonce")?,
                         pkce_verifier: r.try_get("pkce_verifier")?,
                         return_to: r.try_get("return_to")?,

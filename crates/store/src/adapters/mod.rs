@@ -64,6 +64,15 @@ impl Store {
         }
     }
 
+    /// A round trip to the database, for health checks.
+    pub async fn ping(&self) -> StoreResult<()> {
+        match self {
+            Store::Sqlite(s) => sqlx::query("SELECT 1").execute(&s.pool).await.map(|_| ())?,
+            Store::Postgres(s) => sqlx::query("SELECT 1").execute(&s.pool).await.map(|_| ())?,
+        }
+        Ok(())
+    }
+
     pub async fn close(&self) {
         match self {
             Store::Sqlite(s) => s.pool.close().await,

@@ -1,14 +1,99 @@
-//! JSON API, version 1.
+//! JSON API, version 1, described by the OpenAPI document at `/api/openapi.json`.
+//!
+//! Machine clients authenticate with `Authorization: Bearer <token>` (tokens are created on
+//! the "Mon compte" page); browser sessions may call it too, with the `X-CSRF-Token` header on
+//! writes. Reference data (communes, territories) is public.
 
+mod accounts;
 mod communes;
+mod cpts;
 mod territory;
 
+use crate::app::{AccountView, CptsOverview, CptsRow, RoleCount};
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, patch};
+use utoipa::OpenApi;
 
-pub fn routes() -> Router {
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/territory", get(territory::summary))
         .route("/communes/{code}", get(communes::show))
         .route("/communes/{code}/near", get(communes::near))
+        .route("/me", get(accounts::me))
+        .route("/cpts", get(cpts::list).post(cpts::create))
+        .route("/cpts/{id}", get(cpts::show))
+        .route("/cpts/{id}/territory", axum::routing::put(cpts::replace_territory))
+        .route("/cpts/{id}/accounts", get(accounts::list_cpts_accounts).post(accounts::create_cpts_account))
+        .route("/cpts/{id}/audit", get(cpts::audit))
+        .route("/accounts", get(accounts::list_all).post(accounts::create_any))
+        .route("/accounts/{id}", patch(accounts::update))
+        .route("/audit", get(cpts::platform_audit))
+        .route("/tokens", get(accounts::list_tokens).post(accounts::create_token))
+        .route("/tokens/{id}", axum::routing::delete(accounts::revoke_token))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Maillage API",
+        description = "API of Maillage, the open platform of CPTS. Errors are `{\"error\": {code, message, message_fr, problems}}`.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    paths(
+        territory::summary,
+        communes::show,
+        communes::near,
+        accounts::me,
+        cpts::list,
+        cpts::create,
+        cpts::show,
+        cpts::replace_territory,
+        cpts::audit,
+        cpts::platform_audit,
+        accounts::list_cpts_accounts,
+        accounts::create_cpts_account,
+        accounts::list_all,
+        accounts::create_any,
+        accounts::update,
+        accounts::list_tokens,
+        accounts::create_token,
+        accounts::revoke_token,
+    ),
+    components(schemas(
+        ApiError,
+        Problem,
+        AccountView,
+        CptsOverview,
+        CptsRow,
+        RoleCount,
+        maillage_core::territory::TerritorySummary,
+        maillage_core::territory::CommuneSummary,
+        maillage_core::territory::DepartementShare,
+    )),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI document, pretty-printed (snapshot-tested).
+pub fn openapi_json() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+}
+
+pub async fn openapi_handler() -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json())
 }

@@ -1,0 +1,282 @@
+//! Server-rendered French pages (askama), enhanced with htmx where it helps. Every page works
+//! without JavaScript.
+
+pub mod account;
+pub mod admin;
+pub mod cpts;
+pub mod observatory;
+
+use crate::app::{AccountView, CptsOverview, CptsRow};
+use crate::auth::Principal;
+use askama::Template;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use maillage_core::access::{Action, CptsScope, Role, RoleKind, authorize};
+use maillage_store::{ApiToken, AuditEvent};
+
+/// Renders a template; a template error (a bug) becomes a plain message, logged.
+pub fn render(t: &impl Template) -> String {
+    t.render().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "template rendering failed");
+        "<!DOCTYPE html><html lang=\"fr\"><title>Erreur</title><p>Erreur d'affichage.</p></html>".to_owned()
+    })
+}
+
+/// Whether htmx asked for a fragment rather than the whole page.
+pub fn is_htmx(headers: &HeaderMap) -> bool {
+    headers.get("hx-request").is_some_and(|v| v == "true")
+}
+
+/// An integer with French thousands separators (narrow no-break space).
+pub fn fr_int<T: Copy + Into<u64>>(n: &T) -> String {
+    let digits = (*n).into().to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('\u{202f}');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+pub struct UserChip {
+    pub name: String,
+    pub role: String,
+}
+
+pub struct NavItem {
+    pub label: &'static str,
+    /// `None`: a module not built yet, shown as such (never with fake content).
+    pub href: Option<String>,
+    pub current: bool,
+}
+
+pub struct Flash {
+    /// CSS class: succes, erreur, info.
+    pub kind: &'static str,
+    pub text: String,
+}
+
+/// What every page shows around its content.
+pub struct Chrome {
+    pub title: String,
+    pub user: Option<UserChip>,
+    pub context: Option<String>,
+    pub nav: Vec<NavItem>,
+    pub csrf: String,
+    pub flash: Option<Flash>,
+}
+
+impl Chrome {
+    pub fn anonymous(title: &str) -> Self {
+        Self { title: title.to_owned(), user: None, context: None, nav: Vec::new(), csrf: String::new(), flash: None }
+    }
+
+    /// The chrome of a logged-in page; `current` is the href of the current nav entry.
+    pub fn for_user(principal: &Principal, title: impl Into<String>, context: Option<String>, current: &str) -> Self {
+        let mut nav = navigation(principal);
+        for item in &mut nav {
+            item.current = item.href.as_deref() == Some(current);
+        }
+        Self {
+            title: title.into(),
+            user: Some(UserChip {
+                name: principal.account.display_name.clone(),
+                role: principal.role().kind().label_fr().to_owned(),
+            }),
+            context,
+            nav,
+            csrf: principal.csrf_token().to_owned(),
+            flash: None,
+        }
+    }
+
+    pub fn with_flash(mut self, kind: &'static str, text: impl Into<String>) -> Self {
+        self.flash = Some(Flash { kind, text: text.into() });
+        self
+    }
+}
+
+/// The navigation a role sees: a CPTS's sections for its people, the observatory for
+/// observers, administration for admins.
+fn navigation(principal: &Principal) -> Vec<NavItem> {
+    let link = |label, href: String| NavItem { label, href: Some(href), current: false };
+    let soon = |label| NavItem { label, href: None, current: false };
+    match principal.role() {
+        Role::Coordinator { cpts } | Role::BoardMember { cpts } | Role::MemberProfessional { cpts } => {
+            let base = format!("/cpts/{cpts}");
+            let mut nav = vec![
+                link("Accueil", base.clone()),
+                link("Territoire", format!("{base}/territoire")),
+                soon("Annuaire"),
+                soon("Accès aux soins"),
+                soon("Parcours"),
+                soon("Prévention"),
+                soon("Crise"),
+                soon("Qualité"),
+                soon("Accompagnement"),
+                soon("Contrat ACI"),
+                soon("Rapports"),
+            ];
+            let scope = CptsScope { id: cpts, regions: &[] };
+            if authorize(principal.role(), Action::ManageCptsAccounts(scope)).is_ok() {
+                nav.push(link("Administration", format!("{base}/comptes")));
+            }
+            if authorize(principal.role(), Action::ViewCptsAudit(scope)).is_ok() {
+                nav.push(link("Journal", format!("{base}/journal")));
+            }
+            nav
+        }
+        Role::RegionalObserver { region, .. } => vec![link("Observatoire régional", format!("/region/{region}"))],
+        Role::NationalObserver => vec![link("Observatoire national", "/national".into())],
+        Role::PlatformAdmin => vec![
+            link("CPTS", "/admin".into()),
+            link("Comptes", "/admin/comptes".into()),
+            link("Journal", "/admin/journal".into()),
+            link("Observatoire national", "/national".into()),
+        ],
+    }
+}
+
+/// Where a role lands after login.
+pub fn home_of(principal: &Principal) -> String {
+    match principal.role() {
+        Role::Coordinator { cpts } | Role::BoardMember { cpts } | Role::MemberProfessional { cpts } => {
+            format!("/cpts/{cpts}")
+        }
+        Role::RegionalObserver { region, .. } => format!("/region/{region}"),
+        Role::NationalObserver => "/national".into(),
+        Role::PlatformAdmin => "/admin".into(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    /// Anonymous chrome: an error page must render whatever failed.
+    pub chrome: Chrome,
+    pub status: u16,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub chrome: Chrome,
+    pub csrf: String,
+    pub email: String,
+    pub error: Option<String>,
+    pub oidc_label: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "cpts_home.html")]
+pub struct CptsHomePage {
+    pub chrome: Chrome,
+    pub o: CptsOverview,
+    pub population: String,
+    pub size_class: u8,
+    pub map: String,
+}
+
+#[derive(Template)]
+#[template(path = "cpts_territory.html")]
+pub struct CptsTerritoryPage {
+    pub chrome: Chrome,
+    pub o: CptsOverview,
+    pub can_edit: bool,
+    pub codes: String,
+}
+
+#[derive(Template)]
+#[template(path = "journal.html")]
+pub struct JournalPage {
+    pub chrome: Chrome,
+    pub cpts_name: Option<String>,
+    pub base: String,
+    pub events: Vec<AuditEvent>,
+    pub total: u64,
+    pub page: u32,
+    pub pages: u32,
+}
+
+#[derive(Template)]
+#[template(path = "journal_rows.html")]
+pub struct JournalRows {
+    pub base: String,
+    pub events: Vec<AuditEvent>,
+    pub total: u64,
+    pub page: u32,
+    pub pages: u32,
+}
+
+#[derive(Template)]
+#[template(path = "accounts.html")]
+pub struct AccountsPage {
+    pub chrome: Chrome,
+    pub cpts_name: Option<String>,
+    pub accounts: Vec<AccountView>,
+    pub action_base: String,
+    pub self_id: String,
+    pub roles: Vec<(&'static str, &'static str)>,
+    pub platform: bool,
+    pub cpts_choices: Vec<(String, String)>,
+    pub region_choices: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "account_edit.html")]
+pub struct AccountEditPage {
+    pub chrome: Chrome,
+    pub account: AccountView,
+    pub roles: Vec<(&'static str, &'static str)>,
+    pub cpts_choices: Vec<(String, String)>,
+    pub region_choices: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+pub struct AdminPage {
+    pub chrome: Chrome,
+    pub rows: Vec<CptsRow>,
+    pub form_name: String,
+    pub form_communes: String,
+}
+
+#[derive(Template)]
+#[template(path = "observatory.html")]
+pub struct ObservatoryPage {
+    pub chrome: Chrome,
+    pub heading: String,
+    pub scope_label: String,
+    pub rows: Vec<CptsRow>,
+    pub covered: u64,
+    pub population: u64,
+}
+
+#[derive(Template)]
+#[template(path = "my_account.html")]
+pub struct MyAccountPage {
+    pub chrome: Chrome,
+    pub view: AccountView,
+    pub tokens: Vec<ApiToken>,
+    pub new_token: Option<String>,
+}
+
+/// The roles a caller may grant, for the account form.
+pub fn grantable_roles(platform: bool) -> Vec<(&'static str, &'static str)> {
+    let kinds: &[RoleKind] =
+        if platform { &RoleKind::ALL } else { &[RoleKind::BoardMember, RoleKind::MemberProfessional] };
+    kinds.iter().map(|k| (k.as_str(), k.label_fr())).collect()
+}
+
+/// Static files, compiled into the binary so that one file is the whole application.
+pub async fn static_file(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    let (body, mime): (&'static [u8], &str) = match name.as_str() {
+        "maillage.css" => (include_bytes!("../../static/maillage.css"), "text/css; charset=utf-8"),
+        "htmx.min.js" => (include_bytes!("../../static/htmx.min.js"), "text/javascript; charset=utf-8"),
+        _ => return axum::http::StatusCode::NOT_FOUND.into_response(),
+    };
+    ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
+}

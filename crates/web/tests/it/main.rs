@@ -1,0 +1,11 @@
+//! All web integration tests in one binary (each test file would otherwise be a slow link).
+//! Every test gets a fresh database: a temporary SQLite file, or a fresh PostgreSQL database
+//! when `MAILLAGE_TEST_POSTGRES_URL` is set (scripts/test sets it).
+
+mod access;
+mod api;
+mod helpers;
+mod login;
+mod oidc;
+mod openapi;
+mod pages;
