@@ -4,6 +4,7 @@
 
 mod access;
 mod api;
+mod browser;
 mod helpers;
 mod login;
 mod oidc;
