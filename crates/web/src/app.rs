@@ -9,7 +9,7 @@ use maillage_core::access::{Action, CptsId, CptsScope, Role, RoleKind, authorize
 use maillage_core::ids::InseeCode;
 use maillage_core::territory::{SizeThresholds, Territory, TerritoryError, TerritorySummary};
 use maillage_store::{
-    Account, AccountStore, AuditEvent, AuditStore, Cpts, CptsStore, CptsSummary, NewAccount, NewCpts, Page,
+    Account, AccountStore, ApiToken, AuditEvent, AuditStore, Cpts, CptsStore, CptsSummary, NewAccount, NewCpts, Page,
 };
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -409,6 +409,36 @@ pub async fn update_account(
     }
     let updated = ctx.state.store.get_account(&account.id).await?;
     Ok(AccountView::from(&updated))
+}
+
+/// Creates an API token for the caller; the token itself is returned once, only its hash is
+/// stored.
+pub async fn create_api_token(ctx: &Ctx<'_>, name: &str) -> Result<(ApiToken, String), Failure> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Failure::invalid(
+            "invalid_name",
+            "Donnez un nom au jeton (100 caractères au plus).",
+            "name is required",
+        ));
+    }
+    let token = format!("mlg_{}", crate::auth::secrets::random_token());
+    let record = ApiToken {
+        id: uuid::Uuid::new_v4().to_string(),
+        account_id: ctx.principal.account.id.clone(),
+        name: name.to_owned(),
+        created_at: ctx.state.now(),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    ctx.state.store.create_api_token(&record, &crate::auth::secrets::token_hash(&token)).await?;
+    ctx.audit(ctx.principal.role().cpts(), "create", "api_token", &record.id, name).await?;
+    Ok((record, token))
+}
+
+pub async fn revoke_api_token(ctx: &Ctx<'_>, id: &str) -> Result<(), Failure> {
+    ctx.state.store.revoke_api_token(&ctx.principal.account.id, id, ctx.state.now()).await?;
+    ctx.audit(ctx.principal.role().cpts(), "delete", "api_token", id, "révoqué").await
 }
 
 pub const AUDIT_PAGE_SIZE: u32 = 50;

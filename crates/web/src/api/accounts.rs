@@ -1,5 +1,5 @@
 use crate::app::{self, AccountRequest, AccountView, Ctx};
-use crate::auth::{Principal, secrets};
+use crate::auth::Principal;
 use crate::error::{ApiError, Failure};
 use crate::middleware::request_id;
 use crate::state::AppState;
@@ -222,21 +222,7 @@ pub async fn create_token(
     headers: HeaderMap,
     Json(body): Json<NewTokenBody>,
 ) -> Result<(StatusCode, Json<NewToken>), ApiError> {
-    let name = body.name.trim();
-    if name.is_empty() {
-        return Err(Failure::invalid("invalid_name", "Donnez un nom au jeton.", "name is required").into());
-    }
-    let token = format!("mlg_{}", secrets::random_token());
-    let record = ApiToken {
-        id: uuid::Uuid::new_v4().to_string(),
-        account_id: principal.account.id.clone(),
-        name: name.to_owned(),
-        created_at: state.now(),
-        last_used_at: None,
-        revoked_at: None,
-    };
-    state.store.create_api_token(&record, &secrets::token_hash(&token)).await?;
-    ctx(&state, &principal, &headers).audit(principal.role().cpts(), "create", "api_token", &record.id, name).await?;
+    let (record, token) = app::create_api_token(&ctx(&state, &principal, &headers), &body.name).await?;
     Ok((StatusCode::CREATED, Json(NewToken { id: record.id, token })))
 }
 
@@ -250,7 +236,6 @@ pub async fn revoke_token(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state.store.revoke_api_token(&principal.account.id, &id, state.now()).await?;
-    ctx(&state, &principal, &headers).audit(principal.role().cpts(), "delete", "api_token", &id, "révoqué").await?;
+    app::revoke_api_token(&ctx(&state, &principal, &headers), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

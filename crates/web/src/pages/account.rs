@@ -9,7 +9,7 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
-use maillage_store::{AccountStore, ApiToken};
+use maillage_store::AccountStore;
 use serde::Deserialize;
 
 async fn page(
@@ -97,21 +97,11 @@ pub async fn create_token(
     headers: HeaderMap,
     CsrfForm(form): CsrfForm<TokenForm>,
 ) -> Result<Html<String>, PageError> {
-    let name = form.name.trim();
-    if name.is_empty() {
-        return page(&state, &principal, Some(("erreur", "Donnez un nom au jeton.".into())), None).await;
-    }
-    let token = format!("mlg_{}", secrets::random_token());
-    let record = ApiToken {
-        id: uuid::Uuid::new_v4().to_string(),
-        account_id: principal.account.id.clone(),
-        name: name.to_owned(),
-        created_at: state.now(),
-        last_used_at: None,
-        revoked_at: None,
+    let (_, token) = match app::create_api_token(&ctx(&state, &principal, &headers), &form.name).await {
+        Ok(created) => created,
+        Err(Failure::Invalid { fr, .. }) => return page(&state, &principal, Some(("erreur", fr)), None).await,
+        Err(e) => return Err(e.into()),
     };
-    state.store.create_api_token(&record, &secrets::token_hash(&token)).await?;
-    ctx(&state, &principal, &headers).audit(principal.role().cpts(), "create", "api_token", &record.id, name).await?;
     page(&state, &principal, None, Some(token)).await
 }
 
@@ -135,7 +125,6 @@ pub async fn revoke_token(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<RevokeForm>,
 ) -> Result<Html<String>, PageError> {
-    state.store.revoke_api_token(&principal.account.id, &id, state.now()).await?;
-    ctx(&state, &principal, &headers).audit(principal.role().cpts(), "delete", "api_token", &id, "révoqué").await?;
+    app::revoke_api_token(&ctx(&state, &principal, &headers), &id).await?;
     page(&state, &principal, Some(("succes", "Jeton révoqué.".into())), None).await
 }

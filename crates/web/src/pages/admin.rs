@@ -126,25 +126,7 @@ pub async fn create_account(
 ) -> Result<Response, PageError> {
     let c = ctx(&state, &principal, &headers);
     c.allow(Action::AdministerPlatform)?;
-    let result = async {
-        let role = form.role(None)?;
-        app::create_account(
-            &c,
-            app::AccountRequest {
-                email: form.email.clone(),
-                display_name: form.display_name.clone(),
-                password: Some(form.password.clone()),
-                role,
-            },
-        )
-        .await
-    }
-    .await;
-    let flash = match result {
-        Ok(a) => ("succes", format!("Compte créé pour {}.", a.display_name)),
-        Err(Failure::Invalid { fr, .. } | Failure::Conflict { fr, .. }) => ("erreur", fr),
-        Err(e) => return Err(e.into()),
-    };
+    let flash = form.create(&c, None).await?;
     Ok(accounts_page(&state, &principal, &headers, Some(flash)).await?.into_response())
 }
 

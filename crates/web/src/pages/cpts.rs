@@ -245,6 +245,28 @@ impl CsrfField for NewAccountForm {
 }
 
 impl NewAccountForm {
+    /// Creates the account the form describes; a refusal the person can fix becomes an error
+    /// message to show, anything else an error page.
+    pub async fn create(&self, c: &Ctx<'_>, cpts: Option<&CptsId>) -> Result<(&'static str, String), PageError> {
+        let result = match self.role(cpts) {
+            Ok(role) => {
+                let request = app::AccountRequest {
+                    email: self.email.clone(),
+                    display_name: self.display_name.clone(),
+                    password: Some(self.password.clone()),
+                    role,
+                };
+                app::create_account(c, request).await
+            }
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(a) => Ok(("succes", format!("Compte créé pour {}.", a.display_name))),
+            Err(Failure::Invalid { fr, .. } | Failure::Conflict { fr, .. }) => Ok(("erreur", fr)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// The role the form describes; `cpts` forces the CPTS (a coordinator's own page).
     pub fn role(&self, cpts: Option<&CptsId>) -> Result<Role, Failure> {
         let kind = RoleKind::parse(&self.role).ok_or_else(|| {
@@ -281,25 +303,7 @@ pub async fn create_account(
 ) -> Result<Response, PageError> {
     let c = ctx(&state, &principal, &headers);
     let cpts = app::load_cpts(&c, &id, app::Need::Accounts).await?;
-    let result = async {
-        let role = form.role(Some(&cpts.id))?;
-        app::create_account(
-            &c,
-            app::AccountRequest {
-                email: form.email.clone(),
-                display_name: form.display_name.clone(),
-                password: Some(form.password.clone()),
-                role,
-            },
-        )
-        .await
-    }
-    .await;
-    let flash = match result {
-        Ok(a) => ("succes", format!("Compte créé pour {}.", a.display_name)),
-        Err(Failure::Invalid { fr, .. } | Failure::Conflict { fr, .. }) => ("erreur", fr),
-        Err(e) => return Err(e.into()),
-    };
+    let flash = form.create(&c, Some(&cpts.id)).await?;
     Ok(accounts_page(&state, &principal, &headers, &id, Some(flash)).await?.into_response())
 }
 

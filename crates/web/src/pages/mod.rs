@@ -40,6 +40,53 @@ pub fn fr_int<T: Copy + Into<u64>>(n: &T) -> String {
     out
 }
 
+/// French label of an audit action.
+pub fn action_fr(action: &str) -> &str {
+    match action {
+        "read" => "Consultation",
+        "create" => "Création",
+        "update" => "Modification",
+        "delete" => "Suppression",
+        "export" => "Export",
+        "login" => "Connexion",
+        "logout" => "Déconnexion",
+        "login_failed" => "Échec de connexion",
+        "login_refused" => "Connexion refusée",
+        other => other,
+    }
+}
+
+/// French label of an audited object type.
+pub fn object_fr(object: &str) -> &str {
+    match object {
+        "cpts" => "CPTS",
+        "territory" => "Territoire",
+        "account" => "Compte",
+        "accounts" => "Liste des comptes",
+        "audit_log" => "Journal",
+        "session" => "Session",
+        "api_token" => "Jeton d'API",
+        "password" => "Mot de passe",
+        "oidc" => "Fournisseur d'identité",
+        other => other,
+    }
+}
+
+/// French label of a stored role name ("anonyme" for anonymous events).
+pub fn role_fr(role: &str) -> &str {
+    match RoleKind::parse(role) {
+        Some(kind) => kind.label_fr(),
+        None if role == "anonymous" => "anonyme",
+        None => role,
+    }
+}
+
+/// Names of régions from their INSEE codes.
+pub fn regions_fr(codes: &[String]) -> String {
+    let reference = maillage_core::refdata::Reference::embedded();
+    codes.iter().map(|c| reference.region(c).map_or(c.as_str(), |r| r.name.as_str())).collect::<Vec<_>>().join(", ")
+}
+
 pub struct UserChip {
     pub name: String,
     pub role: String,

@@ -59,7 +59,7 @@ async fn wrong_password_and_throttling() {
         // Failures are in the platform's audit log.
         let (admin, _) = app.login("admin").await;
         let log = admin.get(app.url("/admin/journal")).send().await.unwrap().text().await.unwrap();
-        assert!(log.contains("login_failed") && log.contains("login_refused"), "{engine:?}");
+        assert!(log.contains("Échec de connexion") && log.contains("Connexion refusée"), "{engine:?}");
     }
 }
 

@@ -91,7 +91,7 @@ async fn reading_personal_data_is_audited_and_exportable() {
         assert_eq!(accounts.status(), 200);
         let journal = client.get(app.url(&format!("/cpts/{b}/journal"))).send().await.unwrap().text().await.unwrap();
         assert!(journal.contains("Personne coordinator"), "who");
-        assert!(journal.contains("<td>read</td><td>accounts "), "what: {engine:?}");
+        assert!(journal.contains("<td>Consultation</td><td class=\"coupe\" title=\"accounts "), "what: {engine:?}");
         // htmx asks for the rows only.
         let partial = client
             .get(app.url(&format!("/cpts/{b}/journal?page=0")))
