@@ -70,8 +70,7 @@ pub fn load_settings(args: &Args) -> Result<Settings, String> {
 /// Human-readable logs, or one JSON object per line with `MAILLAGE_LOG_FORMAT=json`.
 pub fn init_logging() {
     // Logs never carry secrets: settings print them as "***", tokens are never logged.
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into());
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     let _ = if std::env::var("MAILLAGE_LOG_FORMAT").is_ok_and(|f| f == "json") {
         builder.json().try_init()
