@@ -175,11 +175,22 @@ impl IntoResponse for PageError {
             return axum::response::Redirect::to("/connexion").into_response();
         }
         let status = self.0.status().as_u16();
+        let message = self.0.fr();
         let page = crate::pages::ErrorPage {
             chrome: crate::pages::Chrome::anonymous(&format!("Erreur {status}")),
             status,
-            message: self.0.fr(),
+            message: message.clone(),
         };
-        (self.0.status(), Html(crate::pages::render(&page))).into_response()
+        let mut response = (self.0.status(), Html(crate::pages::render(&page))).into_response();
+        // Lets `middleware::error_pages_with_chrome` redraw it with the person's navigation.
+        response.extensions_mut().insert(ErrorPageInfo { status, message });
+        response
     }
+}
+
+/// What an error page said, kept on the response for the middleware that redraws it.
+#[derive(Clone, Debug)]
+pub struct ErrorPageInfo {
+    pub status: u16,
+    pub message: String,
 }

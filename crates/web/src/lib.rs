@@ -67,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .nest("/api/v1", api::routes())
         .route("/api/openapi.json", get(api::openapi_handler))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::error_pages_with_chrome))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::same_origin_writes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(2 * 1024 * 1024))

@@ -77,6 +77,32 @@ fn origin_of(url: &str) -> &str {
     }
 }
 
+/// Error pages are drawn anonymously (they must render whatever failed); for a logged-in person
+/// this redraws them with her header and navigation, so a refusal is not a dead end.
+pub async fn error_pages_with_chrome(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let session_cookie = crate::auth::cookies::get(request.headers(), crate::auth::cookies::SESSION);
+    let response = next.run(request).await;
+    let (Some(info), Some(token)) =
+        (response.extensions().get::<crate::error::ErrorPageInfo>().cloned(), session_cookie)
+    else {
+        return response;
+    };
+    let hash = crate::auth::secrets::token_hash(&token);
+    let lookup = maillage_store::AccountStore::live_session(&state.store, &hash, state.now()).await;
+    let Ok(Some((session, account))) = lookup else {
+        return response;
+    };
+    let principal = crate::auth::Principal { account, session: Some(session) };
+    let page = crate::pages::ErrorPage {
+        chrome: crate::pages::Chrome::for_user(&principal, format!("Erreur {}", info.status), None, ""),
+        status: info.status,
+        message: info.message,
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(crate::pages::render(&page)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::origin_of;

@@ -222,3 +222,17 @@ async fn admin_changes_a_role_from_the_account_page() {
         assert_eq!(client.get(app.url("/")).send().await.unwrap().headers()["location"], "/region/53");
     }
 }
+
+#[tokio::test]
+async fn refusal_pages_keep_the_navigation() {
+    let app = spawn_app(Engine::Sqlite).await;
+    let (member, _) = app.login("member").await;
+    let r = member.get(app.url(&format!("/cpts/{}/journal", app.cpts("blaisois")))).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.headers().contains_key("content-security-policy"));
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Erreur 403") && html.contains("Se déconnecter") && html.contains(">Territoire</a>"));
+    // Anonymous visitors get the bare page (no OpenID provider configured here: 404).
+    let html = app.client().get(app.url("/auth/oidc/start")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Erreur 404") && !html.contains("Se déconnecter"));
+}
