@@ -32,6 +32,11 @@ pub enum Format {
 enum Command {
     /// Population, ACI size class, départements and neighbours of a set of communes.
     Territory(commands::territory::Args),
+    /// The ACI contract: rule sets (amounts, sources) and the funding simulator.
+    Aci {
+        #[command(subcommand)]
+        command: commands::aci::AciCommand,
+    },
     /// National identifiers (RPPS, ADELI, FINESS, SIREN, SIRET, NIR, commune).
     Ids {
         #[command(subcommand)]
@@ -61,6 +66,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Territory(args) => commands::territory::run(&args, cli.format),
+        Command::Aci { command } => commands::aci::run(&command, cli.format),
         Command::Ids { command } => commands::ids::run(&command, cli.format),
         Command::Communes { command } => commands::communes::run(&command, cli.format),
         Command::Serve(args) => commands::serve::run(&args),

@@ -7,6 +7,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod access;
+pub mod aci;
 pub mod geo;
 pub mod ids;
 pub mod refdata;

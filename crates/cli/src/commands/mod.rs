@@ -1,3 +1,4 @@
+pub mod aci;
 pub mod admin;
 pub mod backup;
 pub mod communes;

@@ -1,0 +1,515 @@
+//! One CPTS's ACI contract: signature, rule set, population, missions engaged with their dates
+//! and the indicators negotiated locally, and the checks that warn about it.
+
+use super::Category;
+use super::MissionId;
+use super::money::Rate;
+use super::rules::{MissionFunding, PopulationPolicy, RuleSet};
+use crate::territory::SizeClass;
+use chrono::{Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A signed contract (or a draft of one). Serializable so that it can be stored as a document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contract {
+    /// Name or identifier of the CPTS.
+    pub cpts: String,
+    pub signed_on: NaiveDate,
+    /// Id of the rule set the contract was signed under (`avenant-2`).
+    pub rule_set: String,
+    /// Official population of the territory's communes at signature: sets the size class.
+    pub population_at_signature: u64,
+    /// Later official populations, with the date they became known.
+    #[serde(default)]
+    pub population_updates: Vec<PopulationUpdate>,
+    /// The missions engaged. The operating funding is always part of the contract and is not
+    /// listed here.
+    #[serde(default)]
+    pub missions: Vec<EngagedMission>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PopulationUpdate {
+    pub known_on: NaiveDate,
+    pub population: u64,
+}
+
+/// A mission engaged by the contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngagedMission {
+    pub mission: MissionId,
+    /// When the mission started (`None`: not yet). The fixed part runs from this date.
+    pub started_on: Option<NaiveDate>,
+    /// When the mission was fully deployed (`None`: not yet).
+    #[serde(default)]
+    pub deployed_on: Option<NaiveDate>,
+    /// Indicators negotiated locally for the variable part.
+    #[serde(default)]
+    pub indicators: Vec<Indicator>,
+    /// Serious health crises declared during the contract (crisis mission only).
+    #[serde(default)]
+    pub crises: Vec<CrisisDeclaration>,
+}
+
+impl EngagedMission {
+    /// A mission started on `started_on`, without indicators yet.
+    pub fn started(mission: MissionId, started_on: NaiveDate) -> Self {
+        Self { mission, started_on: Some(started_on), deployed_on: None, indicators: Vec::new(), crises: Vec::new() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrisisDeclaration {
+    pub declared_on: NaiveDate,
+    pub name: String,
+}
+
+/// Action indicators measure what was done (meetings held, plan written); result indicators
+/// measure an effect (patients who found a *médecin traitant*). Both are computed the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IndicatorKind {
+    Action,
+    Result,
+}
+
+/// An indicator negotiated for a mission. Values are integers in the indicator's own unit
+/// (use a finer unit, e.g. per mille, for fractions).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Indicator {
+    pub name: String,
+    pub kind: IndicatorKind,
+    /// Value at signature.
+    pub baseline: i64,
+    /// Target per contract year (1-based). A target below the baseline means "lower is better".
+    pub targets: BTreeMap<u8, i64>,
+    /// Relative weight within the mission.
+    pub weight: u32,
+    /// Value achieved per contract year, with its evidence.
+    #[serde(default)]
+    pub results: BTreeMap<u8, IndicatorResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndicatorResult {
+    pub achieved: i64,
+    /// References of the evidence (documents, exports, minutes).
+    #[serde(default)]
+    pub evidence: Vec<String>,
+}
+
+impl Indicator {
+    /// Achievement in `year`: the way travelled from the baseline to the target, capped at 100 %
+    /// and floored at 0 %; `None` without a target for that year; 0 % without a result. When the
+    /// target equals the baseline, reaching the target (or passing it upwards) counts as 100 %.
+    pub fn ratio(&self, year: u8) -> Option<Rate> {
+        let target = *self.targets.get(&year)?;
+        let Some(result) = self.results.get(&year) else {
+            return Some(Rate::ZERO);
+        };
+        let (num, den) =
+            (i128::from(result.achieved) - i128::from(self.baseline), i128::from(target) - i128::from(self.baseline));
+        Some(match den.signum() {
+            0 => {
+                if result.achieved >= target {
+                    Rate::ONE
+                } else {
+                    Rate::ZERO
+                }
+            }
+            1 => Rate::ratio(num, den),
+            _ => Rate::ratio(-num, -den),
+        })
+    }
+}
+
+/// What a contract check found. Warnings never block a computation: they tell the coordinator
+/// what to fix or expect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningCode {
+    RuleSetMismatch,
+    SignedBeforeRuleSet,
+    SocleMissionMissing,
+    MissionNotInRuleSet,
+    DuplicateMission,
+    OperatingIsNotAMission,
+    StartBeforeSignature,
+    LateStart,
+    StartOverdue,
+    DeployedBeforeStart,
+    LateDeployment,
+    DeploymentOverdue,
+    SizeClassChange,
+    NoIndicators,
+    ZeroWeight,
+    TargetEqualsBaseline,
+    ResultWithoutTarget,
+    YearOutsideContract,
+    CrisisOutsideMission,
+    CrisesOnOtherMission,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContractWarning {
+    pub code: WarningCode,
+    pub mission: Option<MissionId>,
+    pub en: String,
+    pub fr: String,
+}
+
+fn warn(code: WarningCode, mission: Option<MissionId>, en: String, fr: String) -> ContractWarning {
+    ContractWarning { code, mission, en, fr }
+}
+
+impl Contract {
+    /// A contract signed on `signed_on` under `rules` for a territory of `population`, with no
+    /// mission engaged yet.
+    pub fn new(cpts: impl Into<String>, signed_on: NaiveDate, rules: &RuleSet, population: u64) -> Self {
+        Self {
+            cpts: cpts.into(),
+            signed_on,
+            rule_set: rules.id.clone(),
+            population_at_signature: population,
+            population_updates: Vec::new(),
+            missions: Vec::new(),
+        }
+    }
+
+    /// The `n`-th anniversary (0 = the signature date). A contract signed on 29 February has its
+    /// anniversaries on 28 February.
+    pub fn anniversary(&self, n: u8) -> Option<NaiveDate> {
+        self.signed_on.checked_add_months(Months::new(12 * u32::from(n)))
+    }
+
+    /// Contract year `year` (1-based): from its opening anniversary (inclusive) to the next
+    /// (exclusive).
+    pub fn period(&self, year: u8) -> Option<(NaiveDate, NaiveDate)> {
+        if year == 0 {
+            return None;
+        }
+        Some((self.anniversary(year - 1)?, self.anniversary(year)?))
+    }
+
+    /// The contract year that contains `date`, if within `years` years.
+    pub fn year_of(&self, date: NaiveDate, years: u8) -> Option<u8> {
+        (1..=years).find(|&y| self.period(y).is_some_and(|(s, e)| s <= date && date < e))
+    }
+
+    /// The mission as engaged (the first entry if listed twice).
+    pub fn engaged(&self, mission: MissionId) -> Option<&EngagedMission> {
+        self.missions.iter().find(|m| m.mission == mission)
+    }
+
+    /// Size class at signature.
+    pub fn size_at_signature(&self, rules: &RuleSet) -> SizeClass {
+        rules.size_class(self.population_at_signature)
+    }
+
+    /// The population that sets the size class of contract year `year`, following the rule set's
+    /// population-change policy, and the date it became known.
+    pub fn population_for_year(&self, rules: &RuleSet, year: u8) -> (u64, NaiveDate) {
+        let at_signature = (self.population_at_signature, self.signed_on);
+        if year <= 1 || rules.population_change.policy == PopulationPolicy::FixedAtSignature {
+            return at_signature;
+        }
+        let Some((start, _)) = self.period(year) else {
+            return at_signature;
+        };
+        self.population_updates
+            .iter()
+            .filter(|u| u.known_on <= start)
+            .max_by_key(|u| u.known_on)
+            .map_or(at_signature, |u| (u.population, u.known_on))
+    }
+
+    /// Size class of contract year `year`.
+    pub fn size_for_year(&self, rules: &RuleSet, year: u8) -> SizeClass {
+        rules.size_class(self.population_for_year(rules, year).0)
+    }
+
+    /// Deadlines of a mission under `rules`: (start by, fully deployed by).
+    pub fn deadlines(&self, rules: &RuleSet, mission: MissionId) -> (Option<NaiveDate>, Option<NaiveDate>) {
+        let Some(rule) = rules.mission(mission) else {
+            return (None, None);
+        };
+        let add = |m: Option<u32>| m.and_then(|m| self.signed_on.checked_add_months(Months::new(m)));
+        (add(rule.start_within_months), add(rule.deploy_within_months))
+    }
+
+    /// Everything worth a warning, as of `today`: missing socle missions, deadlines missed or
+    /// overdue, a population crossing a size threshold (with the rule set's policy), indicators
+    /// that cannot be computed.
+    pub fn check(&self, rules: &RuleSet, today: NaiveDate) -> Vec<ContractWarning> {
+        use WarningCode as W;
+        let mut out = Vec::new();
+        if self.rule_set != rules.id {
+            out.push(warn(
+                W::RuleSetMismatch,
+                None,
+                format!("the contract was signed under `{}`, not `{}`", self.rule_set, rules.id),
+                format!("le contrat relève de « {} », pas de « {} »", self.rule_set, rules.id),
+            ));
+        }
+        if self.signed_on < rules.effective_from {
+            out.push(warn(
+                W::SignedBeforeRuleSet,
+                None,
+                format!("signed on {}, before {} took effect on {}", self.signed_on, rules.title, rules.effective_from),
+                format!(
+                    "signé le {}, avant l'entrée en vigueur de {} le {}",
+                    self.signed_on, rules.title, rules.effective_from
+                ),
+            ));
+        }
+
+        // Missions: duplicates, unknown to the rule set, socle missing.
+        let mut seen = BTreeSet::new();
+        for m in &self.missions {
+            if m.mission == MissionId::Fonctionnement {
+                out.push(warn(
+                    W::OperatingIsNotAMission,
+                    Some(m.mission),
+                    "the operating funding is always part of the contract; it is not engaged as a mission".into(),
+                    "le financement du fonctionnement fait toujours partie du contrat ; ce n'est pas une mission"
+                        .into(),
+                ));
+                continue;
+            }
+            if !seen.insert(m.mission) {
+                out.push(warn(
+                    W::DuplicateMission,
+                    Some(m.mission),
+                    format!("mission `{}` is listed twice; only the first entry counts", m.mission),
+                    format!("la mission « {} » figure deux fois ; seule la première compte", m.mission.fr()),
+                ));
+                continue;
+            }
+            if rules.mission(m.mission).is_none() {
+                out.push(warn(
+                    W::MissionNotInRuleSet,
+                    Some(m.mission),
+                    format!("mission `{}` is not funded by {}", m.mission, rules.title),
+                    format!("la mission « {} » n'est pas financée par {}", m.mission.fr(), rules.title),
+                ));
+            }
+        }
+        for rule in rules.missions.values().filter(|r| r.category == Category::Socle) {
+            if !seen.contains(&rule.mission) {
+                out.push(warn(
+                    W::SocleMissionMissing,
+                    Some(rule.mission),
+                    format!("socle mission `{}` is mandatory and not engaged", rule.mission),
+                    format!("la mission socle « {} » est obligatoire et n'est pas engagée", rule.mission.fr()),
+                ));
+            }
+        }
+
+        // Deadlines.
+        for m in self.missions.iter().filter(|m| m.mission.is_mission()) {
+            if self.engaged(m.mission).is_some_and(|first| !std::ptr::eq(first, m)) {
+                continue;
+            }
+            out.extend(self.check_deadlines(rules, m, today));
+            out.extend(self.check_indicators(rules, m));
+        }
+
+        // Population crossing a threshold.
+        let mut previous = (self.population_at_signature, self.size_at_signature(rules));
+        let mut updates: Vec<&PopulationUpdate> = self.population_updates.iter().collect();
+        updates.sort_by_key(|u| u.known_on);
+        for u in updates {
+            let class = rules.size_class(u.population);
+            if class != previous.1 {
+                let from_year = self
+                    .year_of(u.known_on, rules.contract_years)
+                    .map(|y| y + 1)
+                    .filter(|y| *y <= rules.contract_years);
+                let (en_when, fr_when) = match (rules.population_change.policy, from_year) {
+                    (PopulationPolicy::FixedAtSignature, _) => {
+                        ("the contract keeps its size class".to_owned(), "le contrat garde sa taille".to_owned())
+                    }
+                    (PopulationPolicy::ReclassifyAtAnniversary, Some(y)) => (
+                        format!("the new class applies from contract year {y}"),
+                        format!("la nouvelle taille s'applique à partir de l'année {y} du contrat"),
+                    ),
+                    (PopulationPolicy::ReclassifyAtAnniversary, None) => (
+                        "no contract year of this contract is affected".to_owned(),
+                        "aucune année de ce contrat n'est concernée".to_owned(),
+                    ),
+                };
+                let unverified = if rules.population_change.unverified.is_some() { " (UNVERIFIED rule)" } else { "" };
+                out.push(warn(
+                    W::SizeClassChange,
+                    None,
+                    format!(
+                        "population {} known on {} moves the territory from {} to {}: {en_when}{unverified}. Rule: {}",
+                        u.population, u.known_on, previous.1, class, rules.population_change.description
+                    ),
+                    format!(
+                        "la population {} connue le {} fait passer le territoire de la {} à la {} : {fr_when}{}",
+                        u.population,
+                        u.known_on,
+                        previous.1,
+                        class,
+                        if unverified.is_empty() { "" } else { " (règle NON VÉRIFIÉE)" }
+                    ),
+                ));
+            }
+            previous = (u.population, class);
+        }
+        out
+    }
+
+    fn check_deadlines(&self, rules: &RuleSet, m: &EngagedMission, today: NaiveDate) -> Vec<ContractWarning> {
+        use WarningCode as W;
+        let mut out = Vec::new();
+        let id = Some(m.mission);
+        let (start_by, deploy_by) = self.deadlines(rules, m.mission);
+        if let Some(s) = m.started_on
+            && s < self.signed_on
+        {
+            out.push(warn(
+                W::StartBeforeSignature,
+                id,
+                format!("`{}` is dated {s}, before signature; it counts from the signature", m.mission),
+                format!(
+                    "« {} » démarre le {s}, avant la signature ; elle compte à partir de la signature",
+                    m.mission.fr()
+                ),
+            ));
+        }
+        match (m.started_on, start_by) {
+            (Some(s), Some(by)) if s > by => out.push(warn(
+                W::LateStart,
+                id,
+                format!("`{}` started on {s}, after its deadline of {by}", m.mission),
+                format!("« {} » a démarré le {s}, après l'échéance du {by}", m.mission.fr()),
+            )),
+            (None, Some(by)) if today > by => out.push(warn(
+                W::StartOverdue,
+                id,
+                format!("`{}` should have started by {by}", m.mission),
+                format!("« {} » aurait dû démarrer au plus tard le {by}", m.mission.fr()),
+            )),
+            _ => {}
+        }
+        if let (Some(s), Some(d)) = (m.started_on, m.deployed_on)
+            && d < s
+        {
+            out.push(warn(
+                W::DeployedBeforeStart,
+                id,
+                format!("`{}` is deployed on {d}, before it started on {s}", m.mission),
+                format!("« {} » est déployée le {d}, avant son démarrage le {s}", m.mission.fr()),
+            ));
+        }
+        match (m.deployed_on, deploy_by) {
+            (Some(d), Some(by)) if d > by => out.push(warn(
+                W::LateDeployment,
+                id,
+                format!("`{}` was fully deployed on {d}, after its deadline of {by}", m.mission),
+                format!("« {} » a été déployée le {d}, après l'échéance du {by}", m.mission.fr()),
+            )),
+            (None, Some(by)) if today > by => out.push(warn(
+                W::DeploymentOverdue,
+                id,
+                format!("`{}` should have been fully deployed by {by}", m.mission),
+                format!("« {} » aurait dû être pleinement déployée au plus tard le {by}", m.mission.fr()),
+            )),
+            _ => {}
+        }
+        out
+    }
+
+    fn check_indicators(&self, rules: &RuleSet, m: &EngagedMission) -> Vec<ContractWarning> {
+        use WarningCode as W;
+        let mut out = Vec::new();
+        let id = Some(m.mission);
+        let rule = rules.mission(m.mission);
+        let is_crisis = matches!(rule.map(|r| &r.funding), Some(MissionFunding::CrisisPlan { .. }));
+        if !m.crises.is_empty() && !is_crisis {
+            out.push(warn(
+                W::CrisesOnOtherMission,
+                id,
+                format!("crises are recorded on `{}`; only the crisis mission is paid for them", m.mission),
+                format!(
+                    "des crises sont saisies sur « {} » ; seule la mission crise est financée pour elles",
+                    m.mission.fr()
+                ),
+            ));
+        }
+        for c in &m.crises {
+            if m.started_on.is_none_or(|s| c.declared_on < s.max(self.signed_on)) {
+                out.push(warn(
+                    W::CrisisOutsideMission,
+                    id,
+                    format!(
+                        "crisis \"{}\" of {} precedes the start of the mission: it is not paid",
+                        c.name, c.declared_on
+                    ),
+                    format!(
+                        "la crise « {} » du {} précède le démarrage de la mission : elle n'est pas financée",
+                        c.name, c.declared_on
+                    ),
+                ));
+            }
+        }
+        if matches!(rule.map(|r| &r.funding), Some(MissionFunding::FixedVariable { .. })) && m.indicators.is_empty() {
+            out.push(warn(
+                W::NoIndicators,
+                id,
+                format!("`{}` has no indicator: its variable part is zero", m.mission),
+                format!("« {} » n'a aucun indicateur : sa part variable est nulle", m.mission.fr()),
+            ));
+        }
+        let years = 1..=rules.contract_years;
+        for ind in &m.indicators {
+            let name = &ind.name;
+            if ind.weight == 0 {
+                out.push(warn(
+                    W::ZeroWeight,
+                    id,
+                    format!("indicator \"{name}\" has weight 0 and does not count"),
+                    format!("l'indicateur « {name} » a un poids nul et ne compte pas"),
+                ));
+            }
+            for (y, t) in &ind.targets {
+                if !years.contains(y) {
+                    out.push(warn(
+                        W::YearOutsideContract,
+                        id,
+                        format!("indicator \"{name}\" has a target for year {y}, outside the contract"),
+                        format!("l'indicateur « {name} » a une cible pour l'année {y}, hors contrat"),
+                    ));
+                } else if *t == ind.baseline {
+                    out.push(warn(
+                        W::TargetEqualsBaseline,
+                        id,
+                        format!("indicator \"{name}\": the year-{y} target equals the baseline; reaching it counts as 100 %"),
+                        format!("indicateur « {name} » : la cible de l'année {y} égale la valeur de départ ; l'atteindre vaut 100 %"),
+                    ));
+                }
+            }
+            for y in ind.results.keys() {
+                if !years.contains(y) {
+                    out.push(warn(
+                        W::YearOutsideContract,
+                        id,
+                        format!("indicator \"{name}\" has a result for year {y}, outside the contract"),
+                        format!("l'indicateur « {name} » a un résultat pour l'année {y}, hors contrat"),
+                    ));
+                } else if !ind.targets.contains_key(y) {
+                    out.push(warn(
+                        W::ResultWithoutTarget,
+                        id,
+                        format!("indicator \"{name}\" has a result but no target for year {y}: it is not counted"),
+                        format!("l'indicateur « {name} » a un résultat mais pas de cible pour l'année {y} : il ne compte pas"),
+                    ));
+                }
+            }
+        }
+        out
+    }
+}
