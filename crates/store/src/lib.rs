@@ -55,6 +55,8 @@ pub trait CptsStore {
     fn get_cpts(&self, id: &CptsId) -> impl Future<Output = StoreResult<Cpts>> + Send;
     /// All CPTS, by name.
     fn list_cpts(&self) -> impl Future<Output = StoreResult<Vec<CptsSummary>>> + Send;
+    /// All CPTS with their communes, by name, in two queries.
+    fn list_cpts_full(&self) -> impl Future<Output = StoreResult<Vec<Cpts>>> + Send;
     /// Replaces the territory's communes atomically: on error the old territory stays whole.
     fn replace_territory(
         &self,

@@ -57,6 +57,8 @@ async fn story(store: &Store) {
     assert_eq!(store.cpts_of_commune(&codes(&["41295"])[0]).await.unwrap(), vec![created.id.clone()]);
     let names: Vec<String> = store.list_cpts().await.unwrap().into_iter().map(|c| c.name).collect();
     assert_eq!(names, ["CPTS du Blaisois", "CPTS Vendôme"]);
+    let full = store.list_cpts_full().await.unwrap();
+    assert_eq!(full, vec![store.get_cpts(&created.id).await.unwrap(), store.get_cpts(&other.id).await.unwrap()]);
 
     let unknown = maillage_store::CptsId::from_random_bytes([7; 16]);
     assert!(matches!(store.get_cpts(&unknown).await, Err(StoreError::NotFound)));

@@ -9,7 +9,7 @@ use maillage_core::access::{Action, CptsId, CptsScope, Role, RoleKind, authorize
 use maillage_core::ids::InseeCode;
 use maillage_core::territory::{SizeThresholds, Territory, TerritoryError, TerritorySummary};
 use maillage_store::{
-    Account, AccountStore, ApiToken, AuditEvent, AuditStore, Cpts, CptsStore, CptsSummary, NewAccount, NewCpts, Page,
+    Account, AccountStore, ApiToken, AuditEvent, AuditStore, Cpts, CptsStore, NewAccount, NewCpts, Page,
 };
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -170,14 +170,11 @@ pub struct CptsRow {
 /// The CPTS the caller may see: all for admins and national observers, those of their région
 /// for regional observers, their own for CPTS people.
 pub async fn visible_cpts(ctx: &Ctx<'_>) -> Result<Vec<CptsRow>, Failure> {
-    let list: Vec<CptsSummary> = ctx.state.store.list_cpts().await?;
     let mut rows = Vec::new();
-    for s in list {
-        let cpts = ctx.state.store.get_cpts(&s.id).await?;
+    for cpts in ctx.state.store.list_cpts_full().await? {
         let regions = regions_of(ctx.state, &cpts.communes);
-        if authorize(ctx.principal.role(), Action::ViewCptsOverview(CptsScope { id: &cpts.id, regions: &regions }))
-            .is_err()
-        {
+        let scope = CptsScope { id: &cpts.id, regions: &regions };
+        if authorize(ctx.principal.role(), Action::ViewCptsOverview(scope)).is_err() {
             continue;
         }
         let (population, size_class) = match territory_of(ctx.state, &cpts)? {

@@ -39,6 +39,10 @@ fn role_from_columns(
     Role::from_parts(kind, cpts, region, agency).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// How stale a session's last-seen or a token's last-used time may get before a request
+/// refreshes it: reads stay reads (no fsync per GET on SQLite, no row contention on PostgreSQL).
+const TOUCH_INTERVAL: chrono::Duration = chrono::Duration::minutes(5);
+
 fn random_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
@@ -200,7 +204,8 @@ macro_rules! accounts_sql {
 
             async fn live_session(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<(Session, Account)>> {
                 let row = sqlx::query(&format!(
-                    "SELECT {ACCOUNT_COLUMNS}, s.token_hash, s.csrf_token, s.created_at AS s_created, s.expires_at
+                    "SELECT {ACCOUNT_COLUMNS}, s.token_hash, s.csrf_token, s.created_at AS s_created, s.expires_at,
+                            s.last_seen_at
                      FROM session s JOIN account a ON a.id = s.account_id
                      WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.disabled_at IS NULL"
                 ))
@@ -217,11 +222,15 @@ macro_rules! accounts_sql {
                     created_at: r.try_get("s_created")?,
                     expires_at: r.try_get("expires_at")?,
                 };
-                sqlx::query("UPDATE session SET last_seen_at = $2 WHERE token_hash = $1")
-                    .bind(token_hash)
-                    .bind(now)
-                    .execute(&self.pool)
-                    .await?;
+                // Reads must not write: last-seen is refreshed at most every few minutes.
+                let last_seen: DateTime<Utc> = r.try_get("last_seen_at")?;
+                if now - last_seen > TOUCH_INTERVAL {
+                    sqlx::query("UPDATE session SET last_seen_at = $2 WHERE token_hash = $1")
+                        .bind(token_hash)
+                        .bind(now)
+                        .execute(&self.pool)
+                        .await?;
+                }
                 Ok(Some((session, account)))
             }
 
@@ -292,18 +301,21 @@ macro_rules! accounts_sql {
 
             async fn account_by_api_token(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<Account>> {
                 let row = sqlx::query(&format!(
-                    "SELECT {ACCOUNT_COLUMNS} FROM api_token t JOIN account a ON a.id = t.account_id
+                    "SELECT {ACCOUNT_COLUMNS}, t.last_used_at FROM api_token t JOIN account a ON a.id = t.account_id
                      WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND a.disabled_at IS NULL"
                 ))
                 .bind(token_hash)
                 .fetch_optional(&self.pool)
                 .await?;
                 let Some(r) = row else { return Ok(None) };
-                sqlx::query("UPDATE api_token SET last_used_at = $2 WHERE token_hash = $1")
-                    .bind(token_hash)
-                    .bind(now)
-                    .execute(&self.pool)
-                    .await?;
+                let last_used: Option<DateTime<Utc>> = r.try_get("last_used_at")?;
+                if last_used.is_none_or(|t| now - t > TOUCH_INTERVAL) {
+                    sqlx::query("UPDATE api_token SET last_used_at = $2 WHERE token_hash = $1")
+                        .bind(token_hash)
+                        .bind(now)
+                        .execute(&self.pool)
+                        .await?;
+                }
                 Self::account_from_row(&r).map(Some)
             }
 

@@ -72,6 +72,33 @@ macro_rules! cpts_sql {
                     .collect()
             }
 
+            async fn list_cpts_full(&self) -> StoreResult<Vec<Cpts>> {
+                let rows = sqlx::query("SELECT id, name, created_at, updated_at FROM cpts ORDER BY lower(name), id")
+                    .fetch_all(&self.pool)
+                    .await?;
+                let links =
+                    sqlx::query("SELECT cpts_id, commune_code FROM cpts_commune ORDER BY cpts_id, commune_code")
+                        .fetch_all(&self.pool)
+                        .await?;
+                let mut communes: std::collections::HashMap<String, Vec<InseeCode>> = std::collections::HashMap::new();
+                for l in &links {
+                    let code: String = l.try_get("commune_code")?;
+                    communes.entry(l.try_get("cpts_id")?).or_default().push(parse_code(&code)?);
+                }
+                rows.iter()
+                    .map(|r| {
+                        let id: String = r.try_get("id")?;
+                        Ok(Cpts {
+                            id: CptsId::parse(&id).ok_or_else(|| StoreError::Corrupt(format!("cpts id {id:?}")))?,
+                            name: r.try_get("name")?,
+                            communes: communes.remove(&id).unwrap_or_default(),
+                            created_at: r.try_get("created_at")?,
+                            updated_at: r.try_get("updated_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
             async fn replace_territory(
                 &self,
                 id: &CptsId,
@@ -124,6 +151,9 @@ impl CptsStore for Store {
     }
     async fn list_cpts(&self) -> StoreResult<Vec<CptsSummary>> {
         delegate!(self, s => s.list_cpts())
+    }
+    async fn list_cpts_full(&self) -> StoreResult<Vec<Cpts>> {
+        delegate!(self, s => s.list_cpts_full())
     }
     async fn replace_territory(&self, id: &CptsId, communes: &[InseeCode], now: DateTime<Utc>) -> StoreResult<Cpts> {
         delegate!(self, s => s.replace_territory(id, communes, now))
