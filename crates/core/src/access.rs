@@ -133,6 +133,12 @@ pub enum RoleError {
     MissingRegion,
     #[error("role {0} takes neither a CPTS nor a région")]
     Unexpected(&'static str),
+    #[error("unknown role {0:?}")]
+    UnknownRole(String),
+    #[error("{0:?} is not a CPTS id")]
+    UnknownCpts(String),
+    #[error("unknown agency {0:?} (ars or cpam)")]
+    UnknownAgency(String),
 }
 
 impl RoleError {
@@ -141,8 +147,25 @@ impl RoleError {
             RoleError::MissingCpts(_) => "ce rôle est rattaché à une CPTS : choisissez-la".into(),
             RoleError::MissingRegion => "ce rôle est rattaché à une région et à un organisme (ARS ou CPAM)".into(),
             RoleError::Unexpected(_) => "ce rôle n'est rattaché ni à une CPTS ni à une région".into(),
+            RoleError::UnknownRole(r) => format!("rôle inconnu : « {r} »"),
+            RoleError::UnknownCpts(_) => "CPTS inconnue".into(),
+            RoleError::UnknownAgency(a) => format!("organisme inconnu : « {a} » (ARS ou CPAM)"),
         }
     }
+
+    /// A stable code for API clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RoleError::UnknownCpts(_) => "unknown_cpts",
+            RoleError::UnknownAgency(_) => "invalid_agency",
+            _ => "invalid_role",
+        }
+    }
+}
+
+/// A trimmed, non-empty text, or `None`.
+fn present(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty())
 }
 
 impl Role {
@@ -178,6 +201,31 @@ impl Role {
                 })
             }
         }
+    }
+
+    /// A role from its textual parts, as forms, API bodies and CLI flags give them (empty
+    /// strings count as absent). `forced_cpts` is the CPTS of the page or route: tenant roles
+    /// take it whatever `cpts` says, other roles ignore it.
+    pub fn from_text(
+        kind: &str,
+        cpts: Option<&str>,
+        region: Option<&str>,
+        agency: Option<&str>,
+        forced_cpts: Option<&CptsId>,
+    ) -> Result<Role, RoleError> {
+        let kind = RoleKind::parse(kind.trim()).ok_or_else(|| RoleError::UnknownRole(kind.to_owned()))?;
+        let cpts = match (forced_cpts, present(cpts)) {
+            (Some(forced), _) => kind.is_tenant_role().then(|| forced.clone()),
+            (None, Some(s)) => Some(CptsId::parse(s).ok_or_else(|| RoleError::UnknownCpts(s.to_owned()))?),
+            (None, None) => None,
+        };
+        let agency = match present(agency) {
+            Some("ars") => Some(Agency::Ars),
+            Some("cpam") => Some(Agency::Cpam),
+            Some(other) => return Err(RoleError::UnknownAgency(other.to_owned())),
+            None => None,
+        };
+        Role::from_parts(kind, cpts, present(region).map(str::to_owned), agency)
     }
 
     pub fn kind(&self) -> RoleKind {
@@ -319,6 +367,20 @@ mod tests {
         for kind in RoleKind::ALL {
             assert_eq!(RoleKind::parse(kind.as_str()), Some(kind));
         }
+        let ars = Role::from_text("regional_observer", Some(""), Some(" 24 "), Some("ars"), None);
+        assert_eq!(ars, Ok(Role::RegionalObserver { agency: Agency::Ars, region: "24".into() }));
+        assert_eq!(
+            Role::from_text("coordinator", None, None, None, Some(&id(1))),
+            Ok(Role::Coordinator { cpts: id(1) })
+        );
+        assert_eq!(Role::from_text("platform_admin", None, None, None, Some(&id(1))), Ok(Role::PlatformAdmin));
+        assert_eq!(Role::from_text("chef", None, None, None, None), Err(RoleError::UnknownRole("chef".into())));
+        assert_eq!(
+            Role::from_text("coordinator", Some("x"), None, None, None),
+            Err(RoleError::UnknownCpts("x".into()))
+        );
+        let bad_agency = Role::from_text("regional_observer", None, Some("24"), Some("drees"), None);
+        assert_eq!(bad_agency, Err(RoleError::UnknownAgency("drees".into())));
     }
 
     /// The whole matrix: every role against every action on its own CPTS, a CPTS of its région

@@ -102,6 +102,12 @@ impl From<StoreError> for Failure {
     }
 }
 
+impl From<maillage_core::access::RoleError> for Failure {
+    fn from(e: maillage_core::access::RoleError) -> Self {
+        Failure::invalid(e.code(), e.fr(), e.to_string())
+    }
+}
+
 fn conflict_fr(en: &str) -> String {
     if en.contains("e-mail") {
         "Un compte existe déjà avec cette adresse électronique.".into()

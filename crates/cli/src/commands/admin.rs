@@ -4,7 +4,7 @@
 use super::serve::Args as ServerArgs;
 use crate::Format;
 use crate::output::print_json;
-use maillage_core::access::{Agency, CptsId, Role, RoleKind};
+use maillage_core::access::{CptsId, Role};
 use maillage_store::{AccountStore, ApiToken, NewAccount};
 use maillage_web::auth::secrets::{MIN_PASSWORD_CHARS, hash_password, random_token, token_hash};
 use std::io::Read;
@@ -57,19 +57,7 @@ pub fn run(command: &AdminCommand, format: Format) -> crate::CliResult {
     runtime.block_on(async {
         match command {
             AdminCommand::CreateAccount { server, email, name, role, cpts, region, agency, no_password } => {
-                let Some(kind) = RoleKind::parse(role) else { return fail(format!("unknown role {role:?}")) };
-                let cpts = match cpts.as_deref().map(CptsId::parse) {
-                    Some(None) => return fail("--cpts is not a CPTS id (UUID)"),
-                    Some(Some(id)) => Some(id),
-                    None => None,
-                };
-                let agency = match agency.as_deref() {
-                    Some("ars") => Some(Agency::Ars),
-                    Some("cpam") => Some(Agency::Cpam),
-                    None => None,
-                    Some(other) => return fail(format!("unknown agency {other:?} (ars or cpam)")),
-                };
-                let role = match Role::from_parts(kind, cpts, region.clone(), agency) {
+                let role = match Role::from_text(role, cpts.as_deref(), region.as_deref(), agency.as_deref(), None) {
                     Ok(r) => r,
                     Err(e) => return fail(e),
                 };

@@ -6,7 +6,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use maillage_core::access::{Agency, CptsId, Role, RoleKind};
+use maillage_core::access::{CptsId, Role};
 use maillage_store::{AccountStore, ApiToken};
 use serde::{Deserialize, Serialize};
 
@@ -60,29 +60,7 @@ pub struct NewAccountBody {
 }
 
 fn role_of(body: &NewAccountBody, forced_cpts: Option<&CptsId>) -> Result<Role, Failure> {
-    let kind = RoleKind::parse(&body.role)
-        .ok_or_else(|| Failure::invalid("invalid_role", "Rôle inconnu.", format!("unknown role {:?}", body.role)))?;
-    let cpts = match (forced_cpts, &body.cpts) {
-        (Some(c), _) => kind.is_tenant_role().then(|| c.clone()),
-        (None, Some(s)) => {
-            Some(CptsId::parse(s).ok_or_else(|| Failure::invalid("unknown_cpts", "CPTS inconnue.", "unknown CPTS"))?)
-        }
-        (None, None) => None,
-    };
-    let agency = match body.agency.as_deref() {
-        Some("ars") => Some(Agency::Ars),
-        Some("cpam") => Some(Agency::Cpam),
-        None => None,
-        Some(other) => {
-            return Err(Failure::invalid(
-                "invalid_agency",
-                "Organisme inconnu (ars ou cpam).",
-                format!("unknown agency {other:?}"),
-            ));
-        }
-    };
-    Role::from_parts(kind, cpts, body.region.clone(), agency)
-        .map_err(|e| Failure::invalid("invalid_role", e.fr(), e.to_string()))
+    Ok(Role::from_text(&body.role, body.cpts.as_deref(), body.region.as_deref(), body.agency.as_deref(), forced_cpts)?)
 }
 
 async fn create(

@@ -19,10 +19,7 @@ async fn page(
     new_token: Option<String>,
 ) -> Result<Html<String>, PageError> {
     let tokens = state.store.list_api_tokens(&principal.account.id).await?;
-    let mut chrome = Chrome::for_user(principal, "Mon compte", None, "/compte");
-    if let Some((kind, text)) = flash {
-        chrome = chrome.with_flash(kind, text);
-    }
+    let chrome = Chrome::for_user(principal, "Mon compte", None, "/compte").with_flash(flash);
     Ok(Html(render(&MyAccountPage { chrome, view: AccountView::from(&principal.account), tokens, new_token })))
 }
 

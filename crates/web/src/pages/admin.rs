@@ -32,10 +32,7 @@ async fn admin_page(
     let c = ctx(state, principal, headers);
     c.allow(Action::AdministerPlatform)?;
     let rows = app::visible_cpts(&c).await?;
-    let mut chrome = Chrome::for_user(principal, "Administration", None, "/admin");
-    if let Some((kind, text)) = flash {
-        chrome = chrome.with_flash(kind, text);
-    }
+    let chrome = Chrome::for_user(principal, "Administration", None, "/admin").with_flash(flash);
     Ok(Html(render(&AdminPage { chrome, rows, form_name, form_communes })))
 }
 
@@ -80,6 +77,12 @@ pub async fn create_cpts(
     }
 }
 
+/// Every CPTS by name, for the account forms (admins only reach them): names, no territory.
+async fn cpts_choices(state: &AppState) -> Result<Vec<(String, String)>, PageError> {
+    let list = maillage_store::CptsStore::list_cpts(&state.store).await?;
+    Ok(list.into_iter().map(|c| (c.id.to_string(), c.name)).collect())
+}
+
 /// `GET /admin/comptes`
 pub async fn accounts(
     State(state): State<AppState>,
@@ -97,13 +100,10 @@ async fn accounts_page(
 ) -> Result<Html<String>, PageError> {
     let c = ctx(state, principal, headers);
     let accounts = app::list_accounts(&c, None).await?;
-    let cpts_choices = app::visible_cpts(&c).await?.into_iter().map(|r| (r.id.to_string(), r.name)).collect();
+    let cpts_choices = cpts_choices(state).await?;
     let region_choices =
         state.reference.regions().iter().map(|r| (r.code.clone(), format!("{} — {}", r.code, r.name))).collect();
-    let mut chrome = Chrome::for_user(principal, "Comptes et rôles", None, "/admin/comptes");
-    if let Some((kind, text)) = flash {
-        chrome = chrome.with_flash(kind, text);
-    }
+    let chrome = Chrome::for_user(principal, "Comptes et rôles", None, "/admin/comptes").with_flash(flash);
     Ok(Html(render(&AccountsPage {
         chrome,
         cpts_name: None,
@@ -213,13 +213,11 @@ async fn edit_page(
     c.allow(Action::AdministerPlatform)?;
     let account = maillage_store::AccountStore::get_account(&state.store, account_id).await?;
     c.audit(account.role.cpts(), "read", "account", &account.id, "").await?;
-    let cpts_choices = app::visible_cpts(&c).await?.into_iter().map(|r| (r.id.to_string(), r.name)).collect();
+    let cpts_choices = cpts_choices(state).await?;
     let region_choices =
         state.reference.regions().iter().map(|r| (r.code.clone(), format!("{} — {}", r.code, r.name))).collect();
-    let mut chrome = Chrome::for_user(principal, format!("Compte — {}", account.display_name), None, "/admin/comptes");
-    if let Some((kind, text)) = flash {
-        chrome = chrome.with_flash(kind, text);
-    }
+    let chrome = Chrome::for_user(principal, format!("Compte — {}", account.display_name), None, "/admin/comptes")
+        .with_flash(flash);
     Ok(Html(render(&AccountEditPage {
         chrome,
         account: app::AccountView::from(&account),

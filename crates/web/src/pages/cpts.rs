@@ -12,7 +12,7 @@ use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use maillage_core::access::{Action, CptsId, Role, RoleKind, authorize};
+use maillage_core::access::{Action, CptsId, Role, authorize};
 use serde::Deserialize;
 
 pub fn ctx<'a>(state: &'a AppState, principal: &'a Principal, headers: &HeaderMap) -> Ctx<'a> {
@@ -68,15 +68,13 @@ async fn territory_page(
         c.allow(Action::EditCpts(maillage_core::access::CptsScope { id: &o.id, regions: &o.regions })).is_ok();
     let codes =
         codes.unwrap_or_else(|| o.territory.communes.iter().map(|c| c.code.as_str()).collect::<Vec<_>>().join(", "));
-    let mut chrome = Chrome::for_user(
+    let chrome = Chrome::for_user(
         principal,
         format!("Territoire — {}", o.name),
         Some(o.name.clone()),
         &format!("/cpts/{}/territoire", o.id),
-    );
-    if let Some((kind, text)) = flash {
-        chrome = chrome.with_flash(kind, text);
-    }
+    )
+    .with_flash(flash);
     Ok(Html(render(&CptsTerritoryPage { chrome, o, can_edit, codes })))
 }
 
@@ -201,10 +199,8 @@ async fn accounts_page(
     let c = ctx(state, principal, headers);
     let cpts = app::load_cpts(&c, id, app::Need::Accounts).await?;
     let accounts = app::list_accounts(&c, Some(id)).await?;
-    let mut chrome = Chrome::for_user(principal, "Comptes", Some(cpts.name.clone()), &format!("/cpts/{id}/comptes"));
-    if let Some((kind, text)) = flash {
-        chrome = chrome.with_flash(kind, text);
-    }
+    let chrome = Chrome::for_user(principal, "Comptes", Some(cpts.name.clone()), &format!("/cpts/{id}/comptes"))
+        .with_flash(flash);
     let platform = authorize(principal.role(), Action::AdministerPlatform).is_ok();
     Ok(Html(render(&AccountsPage {
         chrome,
@@ -269,27 +265,7 @@ impl NewAccountForm {
 
     /// The role the form describes; `cpts` forces the CPTS (a coordinator's own page).
     pub fn role(&self, cpts: Option<&CptsId>) -> Result<Role, Failure> {
-        let kind = RoleKind::parse(&self.role).ok_or_else(|| {
-            Failure::invalid("invalid_role", "Rôle inconnu.", format!("unknown role {:?}", self.role))
-        })?;
-        let cpts = match cpts {
-            Some(c) => kind.is_tenant_role().then(|| c.clone()),
-            None => match self.cpts.trim() {
-                "" => None,
-                s => Some(
-                    CptsId::parse(s)
-                        .ok_or_else(|| Failure::invalid("unknown_cpts", "CPTS inconnue.", "unknown CPTS"))?,
-                ),
-            },
-        };
-        let agency = match self.agency.as_str() {
-            "ars" => Some(maillage_core::access::Agency::Ars),
-            "cpam" => Some(maillage_core::access::Agency::Cpam),
-            _ => None,
-        };
-        let region = Some(self.region.trim().to_owned()).filter(|r| !r.is_empty());
-        Role::from_parts(kind, cpts, region, agency)
-            .map_err(|e| Failure::invalid("invalid_role", e.fr(), e.to_string()))
+        Ok(Role::from_text(&self.role, Some(&self.cpts), Some(&self.region), Some(&self.agency), cpts)?)
     }
 }
 

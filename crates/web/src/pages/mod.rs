@@ -139,8 +139,9 @@ impl Chrome {
         }
     }
 
-    pub fn with_flash(mut self, kind: &'static str, text: impl Into<String>) -> Self {
-        self.flash = Some(Flash { kind, text: text.into() });
+    /// Adds the outcome of the previous action, if any: (CSS class, message).
+    pub fn with_flash(mut self, flash: Option<(&'static str, String)>) -> Self {
+        self.flash = flash.map(|(kind, text)| Flash { kind, text });
         self
     }
 }
