@@ -36,8 +36,10 @@ const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 /// The files SQLite keeps next to a database (write-ahead log, its index, rollback journal).
 const SIDECARS: [&str; 3] = ["-wal", "-shm", "-journal"];
 
-/// How long a restore waits for the lock that tells the database is not in use.
-const IN_USE_PROBE: Duration = Duration::from_millis(250);
+/// How long a restore waits for the lock that tells the database is not in use. Generous, so that
+/// a process that has just closed its connections (their threads still finishing) is not taken for
+/// a running server.
+const IN_USE_PROBE: Duration = Duration::from_secs(2);
 
 /// Why a backup or a restore was refused or failed. Every message names the file concerned.
 #[derive(Debug, thiserror::Error)]
