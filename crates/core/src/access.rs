@@ -276,8 +276,11 @@ pub enum Action<'a> {
     ViewCptsOverview(CptsScope<'a>),
     /// Personal data of a CPTS (members, patients…): its own people only.
     ViewCptsPersonalData(CptsScope<'a>),
-    /// Change a CPTS's data (territory, members, missions).
+    /// Change a CPTS's data (territory, members, missions, its ACI contract and spending).
     EditCpts(CptsScope<'a>),
+    /// The ACI contract of a CPTS, its payments and spending: its governance, and the ARS and
+    /// CPAM of its région, who signed it.
+    ViewContract(CptsScope<'a>),
     /// The audit log of one CPTS.
     ViewCptsAudit(CptsScope<'a>),
     /// The audit log of the whole platform.
@@ -308,7 +311,8 @@ pub fn authorize(role: &Role, action: Action<'_>) -> Result<(), Denied> {
         (Role::PlatformAdmin, _) => true,
         (Role::NationalObserver, ViewCptsOverview(_) | ViewRegion(_) | ViewNation) => true,
         (Role::RegionalObserver { region, .. }, ViewRegion(r)) => region == r,
-        (Role::RegionalObserver { .. }, ViewCptsOverview(scope)) => in_region(&scope),
+        (Role::RegionalObserver { .. }, ViewCptsOverview(scope) | ViewContract(scope)) => in_region(&scope),
+        (Role::Coordinator { .. } | Role::BoardMember { .. }, ViewContract(scope)) => own(&scope),
         (_, ViewCptsOverview(scope) | ViewCptsPersonalData(scope)) => own(&scope),
         (Role::Coordinator { .. } | Role::BoardMember { .. }, EditCpts(scope)) => own(&scope),
         (Role::Coordinator { .. }, ViewCptsAudit(scope) | ManageCptsAccounts(scope)) => own(&scope),
@@ -319,9 +323,12 @@ pub fn authorize(role: &Role, action: Action<'_>) -> Result<(), Denied> {
     }
     // Conceal the objects of another CPTS from tenant roles; say "forbidden" for the rest.
     let conceal = match action {
-        ViewCptsOverview(s) | ViewCptsPersonalData(s) | EditCpts(s) | ViewCptsAudit(s) | ManageCptsAccounts(s) => {
-            !own(&s) && !in_region(&s) && !matches!(role, Role::NationalObserver)
-        }
+        ViewCptsOverview(s)
+        | ViewCptsPersonalData(s)
+        | EditCpts(s)
+        | ViewContract(s)
+        | ViewCptsAudit(s)
+        | ManageCptsAccounts(s) => !own(&s) && !in_region(&s) && !matches!(role, Role::NationalObserver),
         _ => false,
     };
     Err(Denied { conceal })
@@ -410,6 +417,9 @@ mod tests {
             (Action::ViewCptsPersonalData(same_region), ("personal region", ['A', '3', '3', '4', '4', '4'])),
             (Action::EditCpts(own), ("edit own", ['A', '3', '3', 'A', 'A', '3'])),
             (Action::EditCpts(elsewhere), ("edit elsewhere", ['A', '3', '4', '4', '4', '4'])),
+            (Action::ViewContract(own), ("contract own", ['A', '3', 'A', 'A', 'A', '3'])),
+            (Action::ViewContract(same_region), ("contract region", ['A', '3', 'A', '4', '4', '4'])),
+            (Action::ViewContract(elsewhere), ("contract elsewhere", ['A', '3', '4', '4', '4', '4'])),
             (Action::ViewCptsAudit(own), ("audit own", ['A', '3', '3', 'A', '3', '3'])),
             (Action::ViewCptsAudit(same_region), ("audit region", ['A', '3', '3', '4', '4', '4'])),
             (Action::ManageCptsAccounts(own), ("accounts own", ['A', '3', '3', 'A', '3', '3'])),

@@ -15,8 +15,8 @@ mod model;
 
 pub use adapters::{Store, connect};
 pub use model::{
-    Account, AccountCredentials, ApiToken, AuditEvent, Cpts, CptsId, CptsSummary, NewAccount, NewCpts, Page,
-    PendingOidcLogin, Session,
+    Account, AccountCredentials, ApiToken, AuditEvent, Cpts, CptsId, CptsSummary, DateRange, NewAccount, NewCpts, Page,
+    PendingOidcLogin, Session, StoredContract,
 };
 
 use chrono::{DateTime, Utc};
@@ -31,6 +31,9 @@ pub enum StoreError {
     /// A uniqueness rule refused the write (e.g. two CPTS with the same name).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The object changed since the caller read it (optimistic concurrency): read it again.
+    #[error("stale revision: expected {expected}, found {found}")]
+    Stale { expected: i64, found: i64 },
     #[error("unsupported database URL {0:?}: use sqlite:PATH or postgres://…")]
     UnsupportedUrl(String),
     #[error("migration {version} ({name}) failed: {source}")]
@@ -151,4 +154,54 @@ pub trait AuditStore {
         page: Page,
     ) -> impl Future<Output = StoreResult<Vec<AuditEvent>>> + Send;
     fn audit_count(&self, cpts: Option<&CptsId>) -> impl Future<Output = StoreResult<u64>> + Send;
+}
+
+/// The ACI contract of each CPTS and the spending recorded against it. Every write takes the
+/// audit event that records it and commits both in one transaction.
+pub trait AciStore {
+    fn get_contract(&self, cpts: &CptsId) -> impl Future<Output = StoreResult<Option<StoredContract>>> + Send;
+    /// Writes the whole contract. `expected_revision`: `None` to create it (`Conflict` if the
+    /// CPTS has one), `Some(r)` to replace revision `r` (`Stale` if someone wrote since).
+    /// Returns the new revision.
+    fn put_contract(
+        &self,
+        cpts: &CptsId,
+        contract: &maillage_core::aci::Contract,
+        expected_revision: Option<i64>,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = StoreResult<i64>> + Send;
+    /// Records an expense; returns it with its new id.
+    fn add_expense(
+        &self,
+        cpts: &CptsId,
+        expense: &maillage_core::aci::spending::Expense,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = StoreResult<maillage_core::aci::spending::Expense>> + Send;
+    /// Replaces the expense with the same id (`NotFound` if there is none in this CPTS).
+    fn update_expense(
+        &self,
+        cpts: &CptsId,
+        expense: &maillage_core::aci::spending::Expense,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    fn delete_expense(
+        &self,
+        cpts: &CptsId,
+        id: &str,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    fn get_expense(
+        &self,
+        cpts: &CptsId,
+        id: &str,
+    ) -> impl Future<Output = StoreResult<maillage_core::aci::spending::Expense>> + Send;
+    /// By date, then id.
+    fn list_expenses(
+        &self,
+        cpts: &CptsId,
+        range: DateRange,
+    ) -> impl Future<Output = StoreResult<Vec<maillage_core::aci::spending::Expense>>> + Send;
 }

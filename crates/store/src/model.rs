@@ -116,3 +116,19 @@ pub struct Page {
     pub offset: u32,
     pub limit: u32,
 }
+
+/// A CPTS's ACI contract as stored, with the revision that guards concurrent edits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredContract {
+    pub contract: maillage_core::aci::Contract,
+    /// Starts at 1, one more at each write.
+    pub revision: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Which expenses to list: `from` inclusive, `until` exclusive (a contract year's period).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DateRange {
+    pub from: Option<chrono::NaiveDate>,
+    pub until: Option<chrono::NaiveDate>,
+}

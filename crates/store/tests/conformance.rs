@@ -3,11 +3,17 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use maillage_core::access::{Agency, Role};
+use maillage_core::aci::spending::{Expense, ExpenseCategory, PayeeKind};
+use maillage_core::aci::{
+    Cents, Contract, CrisisDeclaration, EngagedMission, Indicator, IndicatorKind, IndicatorResult, MissionId,
+    PopulationUpdate,
+};
 use maillage_core::ids::InseeCode;
 use maillage_store::{
-    AccountStore, ApiToken, AuditEvent, AuditStore, CptsStore, NewAccount, NewCpts, Page, PendingOidcLogin, Session,
-    Store, StoreError, connect,
+    AccountStore, AciStore, ApiToken, AuditEvent, AuditStore, CptsStore, DateRange, NewAccount, NewCpts, Page,
+    PendingOidcLogin, Session, Store, StoreError, connect,
 };
+use std::collections::BTreeMap;
 
 fn at(day: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, day, 9, 0, 0).unwrap()
@@ -202,15 +208,204 @@ async fn accounts_story(store: &Store) {
     assert_eq!(second[0].cpts_id, None);
 }
 
+fn day(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn audit_event(cpts: &maillage_store::CptsId, action: &str, object_id: &str) -> AuditEvent {
+    AuditEvent {
+        cpts_id: Some(cpts.clone()),
+        id: uuid::Uuid::new_v4().to_string(),
+        at: at(20),
+        account_id: None,
+        account_label: "Claire Dupont <claire.dupont@example.test>".into(),
+        role: "coordinator".into(),
+        action: action.into(),
+        object_type: "aci".into(),
+        object_id: object_id.into(),
+        request_id: "req".into(),
+        detail: String::new(),
+    }
+}
+
+fn sample_contract(cpts: &str) -> Contract {
+    let result = |achieved, evidence: &[&str]| IndicatorResult {
+        achieved,
+        evidence: evidence.iter().map(|e| (*e).to_owned()).collect(),
+    };
+    let patients = Indicator {
+        name: "Patients sans médecin traitant orientés".into(),
+        kind: IndicatorKind::Result,
+        baseline: 0,
+        targets: BTreeMap::from([(1, 200), (2, 400), (3, 600)]),
+        weight: 3,
+        results: BTreeMap::from([(1, result(150, &["export-2025.csv", "CR bureau 12/03"]))]),
+    };
+    let meetings = Indicator {
+        name: "Réunions de coordination".into(),
+        kind: IndicatorKind::Action,
+        baseline: 12,
+        targets: BTreeMap::from([(1, 4)]),
+        weight: 1,
+        results: BTreeMap::new(),
+    };
+    Contract {
+        cpts: cpts.to_owned(),
+        signed_on: day(2024, 3, 15),
+        rule_set: "avenant-2".into(),
+        population_at_signature: 52_000,
+        population_updates: vec![PopulationUpdate { known_on: day(2025, 1, 1), population: 81_000 }],
+        missions: vec![
+            EngagedMission {
+                mission: MissionId::Acces,
+                started_on: Some(day(2024, 6, 1)),
+                deployed_on: None,
+                indicators: vec![patients, meetings],
+                crises: vec![],
+            },
+            EngagedMission {
+                mission: MissionId::Parcours,
+                started_on: None,
+                deployed_on: None,
+                indicators: vec![],
+                crises: vec![],
+            },
+            EngagedMission {
+                mission: MissionId::Crise,
+                started_on: Some(day(2024, 9, 1)),
+                deployed_on: Some(day(2025, 9, 1)),
+                indicators: vec![],
+                crises: vec![CrisisDeclaration { declared_on: day(2025, 7, 2), name: "Canicule".into() }],
+            },
+        ],
+    }
+}
+
+fn expense(spent_on: chrono::NaiveDate, envelope: MissionId, euros: i64, payee: &str) -> Expense {
+    Expense {
+        id: String::new(),
+        spent_on,
+        envelope,
+        category: ExpenseCategory::Indemnisation,
+        payee_kind: PayeeKind::ProfessionnelMembre,
+        payee: payee.into(),
+        payee_rpps: Some("10001234567".into()),
+        amount: Cents::from_euros(euros),
+        receipt: "F-2025-001".into(),
+        note: String::new(),
+    }
+}
+
+async fn aci_story(store: &Store) {
+    let cpts =
+        store.create_cpts(&NewCpts { name: "CPTS Contrat".into(), communes: codes(&["41269"]) }, at(1)).await.unwrap();
+    let other =
+        store.create_cpts(&NewCpts { name: "CPTS Voisine".into(), communes: codes(&["41018"]) }, at(1)).await.unwrap();
+    let id = cpts.id.clone();
+    assert_eq!(store.get_contract(&id).await.unwrap(), None);
+    let audited = || async { store.audit_count(Some(&id)).await.unwrap() };
+    let before = audited().await;
+
+    // Created whole, with its audit event in the same transaction.
+    let contract = sample_contract(id.as_str());
+    assert_eq!(
+        store.put_contract(&id, &contract, None, at(20), &audit_event(&id, "create", "contract")).await.unwrap(),
+        1
+    );
+    let stored = store.get_contract(&id).await.unwrap().unwrap();
+    assert_eq!((stored.contract.clone(), stored.revision, stored.updated_at), (contract.clone(), 1, at(20)));
+    assert_eq!(audited().await, before + 1);
+
+    // Created twice: refused, and nothing is logged.
+    let err = store.put_contract(&id, &contract, None, at(21), &audit_event(&id, "create", "contract")).await;
+    assert!(matches!(err, Err(StoreError::Conflict(_))), "{err:?}");
+    assert_eq!(audited().await, before + 1);
+
+    // Replaced: an indicator goes, a result and its evidence change, a mission goes.
+    let mut changed = contract.clone();
+    changed.missions.remove(1);
+    changed.missions[0].indicators.pop();
+    changed.missions[0].indicators[0].results.insert(2, IndicatorResult { achieved: 380, evidence: vec![] });
+    changed.population_updates.clear();
+    assert_eq!(
+        store.put_contract(&id, &changed, Some(1), at(22), &audit_event(&id, "update", "contract")).await.unwrap(),
+        2
+    );
+    assert_eq!(store.get_contract(&id).await.unwrap().unwrap().contract, changed);
+
+    // A writer holding revision 1 is told it is stale; nothing changes.
+    let err = store.put_contract(&id, &contract, Some(1), at(23), &audit_event(&id, "update", "contract")).await;
+    assert!(matches!(err, Err(StoreError::Stale { expected: 1, found: 2 })), "{err:?}");
+    // A failing replacement (a mission twice) leaves the contract and the log whole.
+    let mut twice = changed.clone();
+    twice.missions.push(twice.missions[0].clone());
+    let err = store.put_contract(&id, &twice, Some(2), at(23), &audit_event(&id, "update", "contract")).await;
+    assert!(matches!(err, Err(StoreError::Conflict(_))), "{err:?}");
+    let kept = store.get_contract(&id).await.unwrap().unwrap();
+    assert_eq!((kept.contract, kept.revision), (changed.clone(), 2));
+    assert_eq!(audited().await, before + 2);
+    let err = store.put_contract(&other.id, &contract, Some(1), at(23), &audit_event(&other.id, "update", "c")).await;
+    assert!(matches!(err, Err(StoreError::NotFound)), "{err:?}");
+
+    // Expenses: by date, within a range (until exclusive), updated, deleted; tenants apart.
+    let march = store
+        .add_expense(
+            &id,
+            &expense(day(2025, 3, 14), MissionId::Acces, 1200, "Dr Élise Martin"),
+            at(20),
+            &audit_event(&id, "create", ""),
+        )
+        .await
+        .unwrap();
+    assert_eq!(march.id.len(), 32);
+    let january = store
+        .add_expense(
+            &id,
+            &expense(day(2025, 1, 1), MissionId::Acces, 300, "Dr Élise Martin"),
+            at(20),
+            &audit_event(&id, "create", ""),
+        )
+        .await
+        .unwrap();
+    let mut june = expense(day(2025, 6, 30), MissionId::Fonctionnement, 2500, "Cabinet comptable");
+    june.category = ExpenseCategory::Prestation;
+    june.payee_kind = PayeeKind::Prestataire;
+    june.payee_rpps = None;
+    let june = store.add_expense(&id, &june, at(20), &audit_event(&id, "create", "")).await.unwrap();
+    let all = store.list_expenses(&id, DateRange::default()).await.unwrap();
+    assert_eq!(all, vec![january.clone(), march.clone(), june.clone()]);
+    let range = DateRange { from: Some(day(2025, 1, 2)), until: Some(day(2025, 6, 30)) };
+    assert_eq!(store.list_expenses(&id, range).await.unwrap(), vec![march.clone()]);
+    assert!(store.list_expenses(&other.id, DateRange::default()).await.unwrap().is_empty());
+    assert_eq!(audited().await, before + 5);
+    let log = store.audit_page(Some(&id), Page { offset: 0, limit: 20 }).await.unwrap();
+    assert!(log.iter().any(|e| e.object_id == june.id), "an expense's event names it");
+
+    let mut corrected = march.clone();
+    corrected.amount = Cents(120_050);
+    corrected.note = "montant corrigé".into();
+    store.update_expense(&id, &corrected, at(21), &audit_event(&id, "update", &march.id)).await.unwrap();
+    assert_eq!(store.get_expense(&id, &march.id).await.unwrap(), corrected);
+    let err = store.update_expense(&other.id, &corrected, at(21), &audit_event(&other.id, "update", "x")).await;
+    assert!(matches!(err, Err(StoreError::NotFound)), "another CPTS cannot touch it: {err:?}");
+    let err = store.delete_expense(&other.id, &march.id, &audit_event(&other.id, "delete", "x")).await;
+    assert!(matches!(err, Err(StoreError::NotFound)), "{err:?}");
+    store.delete_expense(&id, &january.id, &audit_event(&id, "delete", &january.id)).await.unwrap();
+    assert!(matches!(store.get_expense(&id, &january.id).await, Err(StoreError::NotFound)));
+    assert_eq!(store.list_expenses(&id, DateRange::default()).await.unwrap(), vec![corrected, june]);
+    assert_eq!(audited().await, before + 7);
+}
+
 /// The story, then a second connection to the same database: migrations are idempotent and
 /// the data is still there.
 async fn story_and_reconnect(url: &str) {
     let store = connect(url).await.unwrap();
     story(&store).await;
     accounts_story(&store).await;
+    aci_story(&store).await;
     store.close().await;
     let again = connect(url).await.unwrap();
-    assert_eq!(again.list_cpts().await.unwrap().len(), 3);
+    assert_eq!(again.list_cpts().await.unwrap().len(), 5);
     again.close().await;
     assert_append_only(url).await;
 }

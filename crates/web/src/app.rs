@@ -14,6 +14,8 @@ use maillage_store::{
 use serde::Serialize;
 use std::collections::BTreeSet;
 
+pub mod aci;
+
 /// Who did what, for the audit log.
 pub struct Ctx<'a> {
     pub state: &'a AppState,
@@ -37,6 +39,18 @@ impl Ctx<'_> {
     ) -> Result<(), Failure> {
         record(self.state, Some(self.principal), cpts, action, object_type, object_id, &self.request_id, detail).await
     }
+
+    /// The audit event of a change, for a store write that commits it with the change.
+    pub fn event(
+        &self,
+        cpts: Option<&CptsId>,
+        action: &str,
+        object_type: &str,
+        object_id: &str,
+        detail: impl Into<String>,
+    ) -> AuditEvent {
+        event(self.state, Some(self.principal), cpts, action, object_type, object_id, &self.request_id, detail)
+    }
 }
 
 /// Appends to the audit log. A read of personal data that cannot be logged is not served.
@@ -51,7 +65,22 @@ pub async fn record(
     request_id: &str,
     detail: impl Into<String>,
 ) -> Result<(), Failure> {
-    let event = AuditEvent {
+    let event = event(state, principal, cpts, action, object_type, object_id, request_id, detail);
+    state.store.append_audit(&event).await.map_err(Failure::from)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn event(
+    state: &AppState,
+    principal: Option<&Principal>,
+    cpts: Option<&CptsId>,
+    action: &str,
+    object_type: &str,
+    object_id: &str,
+    request_id: &str,
+    detail: impl Into<String>,
+) -> AuditEvent {
+    AuditEvent {
         cpts_id: cpts.cloned(),
         id: uuid::Uuid::new_v4().to_string(),
         at: state.now(),
@@ -63,8 +92,7 @@ pub async fn record(
         object_id: object_id.to_owned(),
         request_id: request_id.to_owned(),
         detail: detail.into(),
-    };
-    state.store.append_audit(&event).await.map_err(Failure::from)
+    }
 }
 
 /// The régions a CPTS's communes lie in (usually one).
@@ -108,6 +136,8 @@ pub enum Need {
     Edit,
     Audit,
     Accounts,
+    /// The ACI contract and its spending (read).
+    Contract,
 }
 
 impl Need {
@@ -117,6 +147,7 @@ impl Need {
             Need::Edit => Action::EditCpts(scope),
             Need::Audit => Action::ViewCptsAudit(scope),
             Need::Accounts => Action::ManageCptsAccounts(scope),
+            Need::Contract => Action::ViewContract(scope),
         }
     }
 }
@@ -494,13 +525,15 @@ pub async fn audit_export(ctx: &Ctx<'_>, cpts: Option<&str>) -> Result<Vec<Audit
     Ok(all)
 }
 
+/// One quoted RFC 4180 CSV cell, formulas neutralised for spreadsheet software.
+pub fn csv_cell(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
 /// RFC 4180 CSV of audit events (UTF-8 with BOM so spreadsheet software reads the accents).
 pub fn audit_csv(events: &[AuditEvent]) -> String {
-    fn cell(s: &str) -> String {
-        // Neutralise formulas for spreadsheet software, then quote.
-        let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
-        format!("\"{}\"", s.replace('"', "\"\""))
-    }
+    let cell = csv_cell;
     let mut out = String::from("\u{feff}date,cpts,compte,role,action,objet,identifiant,requete,detail\r\n");
     for e in events {
         let row = [

@@ -94,10 +94,16 @@ impl Failure {
 
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
-        match e {
+        match &e {
             StoreError::NotFound => Failure::NotFound,
-            StoreError::Conflict(en) => Failure::Conflict { fr: conflict_fr(&en), en },
-            other => Failure::Internal(other.to_string()),
+            StoreError::Conflict(en) => Failure::Conflict { fr: conflict_fr(en), en: en.clone() },
+            StoreError::Stale { .. } => Failure::Conflict {
+                fr: "Ces données ont été modifiées entre-temps par quelqu'un d'autre : vos changements n'ont pas été \
+                     enregistrés. Rechargez la page pour voir la version actuelle, puis recommencez."
+                    .into(),
+                en: e.to_string(),
+            },
+            _ => Failure::Internal(e.to_string()),
         }
     }
 }
@@ -113,6 +119,8 @@ fn conflict_fr(en: &str) -> String {
         "Un compte existe déjà avec cette adresse électronique.".into()
     } else if en.contains("CPTS named") {
         "Une CPTS porte déjà ce nom.".into()
+    } else if en.contains("contract already") {
+        "Cette CPTS a déjà un contrat.".into()
     } else if en.contains("listed twice") {
         "Une commune est citée deux fois.".into()
     } else {

@@ -34,7 +34,7 @@ use tower_http::trace::TraceLayer;
 
 /// All routes of the application.
 pub fn router(state: AppState) -> Router {
-    use pages::{account, admin, cpts, observatory};
+    use pages::{account, aci, admin, cpts, observatory};
     let pages = Router::new()
         .route("/", get(cpts::root))
         .route("/connexion", get(auth::login::page).post(auth::login::submit))
@@ -47,6 +47,17 @@ pub fn router(state: AppState) -> Router {
         .route("/cpts/{id}/journal.csv", get(cpts::journal_csv))
         .route("/cpts/{id}/comptes", get(cpts::accounts).post(cpts::create_account))
         .route("/cpts/{id}/comptes/{account}", post(cpts::change_account))
+        .route("/cpts/{id}/contrat", get(aci::contract).post(aci::save_header))
+        .route("/cpts/{id}/contrat/missions", post(aci::save_mission))
+        .route("/cpts/{id}/contrat/missions/{mission}/retirer", post(aci::remove_mission))
+        .route("/cpts/{id}/contrat/missions/{mission}/indicateurs", post(aci::save_indicator))
+        .route("/cpts/{id}/contrat/missions/{mission}/indicateurs/{n}/resultat", post(aci::save_result))
+        .route("/cpts/{id}/contrat/missions/{mission}/indicateurs/{n}/supprimer", post(aci::delete_indicator))
+        .route("/cpts/{id}/contrat/crises", post(aci::declare_crisis))
+        .route("/cpts/{id}/contrat/population", post(aci::add_population))
+        .route("/cpts/{id}/depenses", get(aci::expenses).post(aci::save_expense))
+        .route("/cpts/{id}/depenses.csv", get(aci::expenses_csv))
+        .route("/cpts/{id}/depenses/{expense}/supprimer", post(aci::delete_expense))
         .route("/admin", get(admin::home))
         .route("/admin/cpts", post(admin::create_cpts))
         .route("/admin/comptes", get(admin::accounts).post(admin::create_account))
@@ -56,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/journal.csv", get(admin::journal_csv))
         .route("/national", get(observatory::national))
         .route("/region/{code}", get(observatory::region))
+        .route(pages::aci_simulator::PATH, get(pages::aci_simulator::page))
         .route("/compte", get(account::show))
         .route("/compte/mot-de-passe", post(account::change_password))
         .route("/compte/jetons", post(account::create_token))

@@ -277,7 +277,7 @@ fn count_fr(n: u64, singular: &str, plural: &str) -> String {
 }
 
 /// Escapes text for XML/HTML text and double- or single-quoted attributes.
-fn escape(s: &str) -> String {
+pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {

@@ -4,12 +4,17 @@
 
 use super::serve::{self, Args};
 use maillage_core::access::{Agency, CptsId, Role};
+use maillage_core::aci::spending::{Expense, ExpenseCategory, PayeeKind};
+use maillage_core::aci::{
+    Cents, Contract, CrisisDeclaration, EngagedMission, Indicator, IndicatorKind, IndicatorResult, MissionId,
+};
 use maillage_core::ids::InseeCode;
 use maillage_core::refdata::Reference;
 use maillage_core::territory::communes_within;
-use maillage_store::{AccountStore, CptsStore, NewAccount, NewCpts, Store};
+use maillage_store::{AccountStore, AciStore, AuditEvent, CptsStore, NewAccount, NewCpts, Store};
 use maillage_web::auth::secrets::hash_password;
 use rand::Rng;
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 /// Blois and its eight neighbours.
@@ -86,6 +91,8 @@ pub async fn seed(
     let vendome = reference.commune("41269").ok_or("Vendôme missing from the reference data")?;
     let vendomois: Vec<InseeCode> = communes_within(reference, vendome, 12.0).iter().map(|n| n.commune.code).collect();
     let vendomois = ensure_cpts(store, "CPTS du Vendômois", vendomois, now).await?;
+    let population: u64 = BLAISOIS.iter().filter_map(|c| reference.commune(c)).map(|c| u64::from(c.population)).sum();
+    seed_contract(store, &blaisois, population, now).await?;
 
     let mut people: Vec<(String, String, String, Role)> = vec![
         (
@@ -160,4 +167,245 @@ pub async fn seed(
         }
     }
     Ok(printed)
+}
+
+fn day(y: i32, m: u32, d: u32) -> Result<chrono::NaiveDate, Box<dyn std::error::Error>> {
+    chrono::NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| format!("invalid demo date {y}-{m}-{d}").into())
+}
+
+/// An indicator with its targets and results per contract year: (year, target, achieved).
+fn indicator(
+    name: &str,
+    kind: IndicatorKind,
+    baseline: i64,
+    weight: u32,
+    years: &[(u8, i64, Option<i64>)],
+) -> Indicator {
+    Indicator {
+        name: name.into(),
+        kind,
+        baseline,
+        weight,
+        targets: years.iter().map(|(y, t, _)| (*y, *t)).collect(),
+        results: years
+            .iter()
+            .filter_map(|(y, _, a)| {
+                a.map(|achieved| {
+                    (*y, IndicatorResult { achieved, evidence: vec![format!("Rapport d'activité année {y}")] })
+                })
+            })
+            .collect::<BTreeMap<_, _>>(),
+    }
+}
+
+/// The Blaisois contract (avenant 2, signed in September 2023) with indicators and three years
+/// of spending, unless the CPTS has a contract already.
+async fn seed_contract(
+    store: &Store,
+    cpts: &CptsId,
+    population: u64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    if store.get_contract(cpts).await?.is_some() {
+        return Ok(());
+    }
+    let rules = maillage_core::aci::rules::embedded("avenant-2")?;
+    let mut contract = Contract::new(cpts.to_string(), day(2023, 9, 15)?, rules, population);
+    use IndicatorKind::{Action, Result as Res};
+    let mission = |m, started, deployed, indicators| EngagedMission {
+        mission: m,
+        started_on: Some(started),
+        deployed_on: deployed,
+        indicators,
+        crises: Vec::new(),
+    };
+    let mut crise = mission(
+        MissionId::Crise,
+        day(2024, 1, 15)?,
+        Some(day(2024, 12, 1)?),
+        vec![indicator(
+            "Plan de réponse aux crises rédigé puis actualisé",
+            Action,
+            0,
+            1,
+            &[(1, 1, Some(1)), (2, 1, Some(1)), (3, 1, Some(1)), (4, 1, None)],
+        )],
+    );
+    crise.crises.push(CrisisDeclaration { declared_on: day(2025, 7, 1)?, name: "Canicule de juillet 2025".into() });
+    contract.missions = vec![
+        mission(
+            MissionId::Acces,
+            day(2023, 11, 6)?,
+            Some(day(2024, 10, 1)?),
+            vec![
+                indicator(
+                    "Patients sans médecin traitant ayant trouvé un médecin",
+                    Res,
+                    0,
+                    3,
+                    &[(1, 150, Some(162)), (2, 350, Some(318)), (3, 600, Some(571)), (4, 850, None), (5, 1100, None)],
+                ),
+                indicator(
+                    "Créneaux de soins non programmés ouverts par semaine",
+                    Res,
+                    12,
+                    2,
+                    &[(1, 20, Some(18)), (2, 30, Some(31)), (3, 40, Some(37)), (4, 45, None), (5, 50, None)],
+                ),
+            ],
+        ),
+        mission(
+            MissionId::Parcours,
+            day(2024, 3, 1)?,
+            None,
+            vec![indicator(
+                "Parcours pluriprofessionnels formalisés",
+                Action,
+                0,
+                1,
+                &[(1, 1, Some(1)), (2, 2, Some(2)), (3, 3, Some(2)), (4, 4, None), (5, 5, None)],
+            )],
+        ),
+        mission(
+            MissionId::Prevention,
+            day(2024, 4, 2)?,
+            None,
+            vec![indicator(
+                "Participants aux actions de dépistage du cancer colorectal",
+                Res,
+                0,
+                1,
+                &[(1, 100, Some(80)), (2, 200, Some(214)), (3, 300, Some(265)), (4, 350, None), (5, 400, None)],
+            )],
+        ),
+        crise,
+    ];
+    contract.validate(rules).map_err(|e| format!("demo contract: {e:?}"))?;
+    let event = |action: &str, object_type: &str, detail: &str| AuditEvent {
+        cpts_id: Some(cpts.clone()),
+        id: format!("{:032x}", rand::random::<u128>()),
+        at: now,
+        account_id: None,
+        account_label: "maillage demo".into(),
+        role: "system".into(),
+        action: action.into(),
+        object_type: object_type.into(),
+        object_id: String::new(),
+        request_id: "demo".into(),
+        detail: detail.into(),
+    };
+    store
+        .put_contract(cpts, &contract, None, now, &event("create", "aci_contract", "contrat de démonstration"))
+        .await?;
+
+    let mut expenses = Vec::new();
+    let mut push =
+        |date, envelope, category, payee_kind, payee: &str, rpps: Option<&str>, euros: i64, receipt: &str| {
+            expenses.push(Expense {
+                id: String::new(),
+                spent_on: date,
+                envelope,
+                category,
+                payee_kind,
+                payee: payee.into(),
+                payee_rpps: rpps.map(str::to_owned),
+                amount: Cents::from_euros(euros),
+                receipt: receipt.into(),
+                note: String::new(),
+            });
+        };
+    use ExpenseCategory as C;
+    use MissionId as M;
+    use PayeeKind as P;
+    for (year, quarter_pay) in [(2023, 0), (2024, 11_500), (2025, 11_800), (2026, 12_100)] {
+        for (q, month) in [(1, 3), (2, 6), (3, 9), (4, 12)] {
+            let date = day(year, month, 28)?;
+            if quarter_pay == 0 || date > now.date_naive() {
+                continue;
+            }
+            push(
+                date,
+                M::Fonctionnement,
+                C::Coordination,
+                P::Salarie,
+                "Claire Coordination",
+                None,
+                quarter_pay,
+                &format!("Paie T{q} {year}"),
+            );
+        }
+    }
+    let rousseau = Some("10003456789");
+    for (date, euros, envelope, receipt) in [
+        (day(2024, 2, 15)?, 1_800, M::Acces, "Indemnisation réunions accès T1 2024"),
+        (day(2024, 9, 20)?, 2_400, M::Parcours, "Indemnisation parcours insuffisance cardiaque"),
+        (day(2025, 3, 10)?, 3_200, M::Acces, "Régulation SNP — T1 2025"),
+        (day(2025, 6, 12)?, 2_900, M::Acces, "Régulation SNP — T2 2025"),
+        (day(2025, 7, 20)?, 4_100, M::Crise, "Astreinte canicule juillet 2025"),
+    ] {
+        push(date, envelope, C::Indemnisation, P::ProfessionnelMembre, "Dr Camille Rousseau", rousseau, euros, receipt);
+    }
+    for (date, euros, envelope, who, receipt) in [
+        (day(2024, 5, 14)?, 950, M::Prevention, "Inès Caron", "Atelier dépistage mai 2024"),
+        (day(2025, 4, 8)?, 1_350, M::Prevention, "Thomas Girard", "Mars bleu 2025 en officine"),
+        (day(2025, 10, 2)?, 1_200, M::Parcours, "Léa Fontaine", "Parcours chute — réunions"),
+        (day(2026, 3, 3)?, 1_600, M::Acces, "Dr Hugo Lemaire", "Régulation SNP — T1 2026"),
+    ] {
+        push(date, envelope, C::Indemnisation, P::ProfessionnelMembre, who, None, euros, receipt);
+    }
+    push(
+        day(2024, 1, 20)?,
+        M::Fonctionnement,
+        C::SystemeInformation,
+        P::Prestataire,
+        "Éditeur de messagerie sécurisée",
+        None,
+        2_400,
+        "Facture 2024-017",
+    );
+    push(
+        day(2024, 11, 5)?,
+        M::Prevention,
+        C::Communication,
+        P::Prestataire,
+        "Imprimerie du Val de Loire",
+        None,
+        1_150,
+        "Facture IVL-8812",
+    );
+    push(
+        day(2025, 2, 3)?,
+        M::Crise,
+        C::Formation,
+        P::Prestataire,
+        "Organisme de formation urgence",
+        None,
+        3_600,
+        "Formation plan de crise",
+    );
+    push(
+        day(2025, 11, 18)?,
+        M::Fonctionnement,
+        C::Fonctionnement,
+        P::Structure,
+        "Maison des associations de Blois",
+        None,
+        1_800,
+        "Loyer salle 2025",
+    );
+    push(
+        day(2026, 5, 21)?,
+        M::Parcours,
+        C::Evenement,
+        P::Prestataire,
+        "Traiteur du Blésois",
+        None,
+        680,
+        "Soirée parcours mai 2026",
+    );
+    for e in expenses.iter().filter(|e| e.spent_on <= now.date_naive()) {
+        e.validate().map_err(|errors| format!("demo expense {}: {errors:?}", e.receipt))?;
+        store.add_expense(cpts, e, now, &event("create", "aci_expense", &e.receipt)).await?;
+    }
+    Ok(())
 }

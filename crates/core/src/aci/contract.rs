@@ -259,7 +259,9 @@ impl Contract {
                 format!("signed on {}, before {} took effect on {}", self.signed_on, rules.title, rules.effective_from),
                 format!(
                     "signé le {}, avant l'entrée en vigueur de {} le {}",
-                    self.signed_on, rules.title, rules.effective_from
+                    fr_date(self.signed_on),
+                    rules.title,
+                    fr_date(rules.effective_from)
                 ),
             ));
         }
@@ -350,7 +352,7 @@ impl Contract {
                     format!(
                         "la population {} connue le {} fait passer le territoire de la {} à la {} : {fr_when}{}",
                         u.population,
-                        u.known_on,
+                        fr_date(u.known_on),
                         previous.1,
                         class,
                         if unverified.is_empty() { "" } else { " (règle NON VÉRIFIÉE)" }
@@ -375,8 +377,9 @@ impl Contract {
                 id,
                 format!("`{}` is dated {s}, before signature; it counts from the signature", m.mission),
                 format!(
-                    "« {} » démarre le {s}, avant la signature ; elle compte à partir de la signature",
-                    m.mission.fr()
+                    "« {} » démarre le {}, avant la signature ; elle compte à partir de la signature",
+                    m.mission.fr(),
+                    fr_date(s)
                 ),
             ));
         }
@@ -385,13 +388,18 @@ impl Contract {
                 W::LateStart,
                 id,
                 format!("`{}` started on {s}, after its deadline of {by}", m.mission),
-                format!("« {} » a démarré le {s}, après l'échéance du {by}", m.mission.fr()),
+                format!(
+                    "« {} » a démarré le {s}, après l'échéance du {by}",
+                    m.mission.fr(),
+                    s = fr_date(s),
+                    by = fr_date(by)
+                ),
             )),
             (None, Some(by)) if today > by => out.push(warn(
                 W::StartOverdue,
                 id,
                 format!("`{}` should have started by {by}", m.mission),
-                format!("« {} » aurait dû démarrer au plus tard le {by}", m.mission.fr()),
+                format!("« {} » aurait dû démarrer au plus tard le {by}", m.mission.fr(), by = fr_date(by)),
             )),
             _ => {}
         }
@@ -402,7 +410,12 @@ impl Contract {
                 W::DeployedBeforeStart,
                 id,
                 format!("`{}` is deployed on {d}, before it started on {s}", m.mission),
-                format!("« {} » est déployée le {d}, avant son démarrage le {s}", m.mission.fr()),
+                format!(
+                    "« {} » est déployée le {d}, avant son démarrage le {s}",
+                    m.mission.fr(),
+                    s = fr_date(s),
+                    d = fr_date(d)
+                ),
             ));
         }
         match (m.deployed_on, deploy_by) {
@@ -410,13 +423,22 @@ impl Contract {
                 W::LateDeployment,
                 id,
                 format!("`{}` was fully deployed on {d}, after its deadline of {by}", m.mission),
-                format!("« {} » a été déployée le {d}, après l'échéance du {by}", m.mission.fr()),
+                format!(
+                    "« {} » a été déployée le {d}, après l'échéance du {by}",
+                    m.mission.fr(),
+                    d = fr_date(d),
+                    by = fr_date(by)
+                ),
             )),
             (None, Some(by)) if today > by => out.push(warn(
                 W::DeploymentOverdue,
                 id,
                 format!("`{}` should have been fully deployed by {by}", m.mission),
-                format!("« {} » aurait dû être pleinement déployée au plus tard le {by}", m.mission.fr()),
+                format!(
+                    "« {} » aurait dû être pleinement déployée au plus tard le {by}",
+                    m.mission.fr(),
+                    by = fr_date(by)
+                ),
             )),
             _ => {}
         }
@@ -451,7 +473,8 @@ impl Contract {
                     ),
                     format!(
                         "la crise « {} » du {} précède le démarrage de la mission : elle n'est pas financée",
-                        c.name, c.declared_on
+                        c.name,
+                        fr_date(c.declared_on)
                     ),
                 ));
             }
@@ -512,4 +535,256 @@ impl Contract {
         }
         out
     }
+}
+
+/// A contract that cannot be stored as it is: each error names the faulty entry (`path`) and
+/// says why, in English and in French. Unlike warnings, these block the write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContractError {
+    /// Stable code: `date_out_of_range`, `rule_set_mismatch`, `population_out_of_range`,
+    /// `duplicate`, `operating_is_not_a_mission`, `mission_not_funded`, `deployed_before_start`,
+    /// `deployed_without_start`, `name_required`, `too_long`, `weight_out_of_range`,
+    /// `year_out_of_range`, `too_many`, `crisis_on_other_mission`.
+    pub code: &'static str,
+    /// Where: `signed_on`, `missions.acces.indicators[2].targets.6`…
+    pub path: String,
+    pub en: String,
+    pub fr: String,
+}
+
+/// Dates a contract may carry: the ACI CPTS exists since 2019; nothing is planned past 2100.
+pub const EARLIEST_DATE: (i32, u32, u32) = (2019, 1, 1);
+pub const LATEST_DATE: (i32, u32, u32) = (2100, 12, 31);
+/// Whole population of France, rounded up: no territory is larger.
+pub const MAX_POPULATION: u64 = 70_000_000;
+pub const MAX_WEIGHT: u32 = 1_000;
+pub const MAX_NAME: usize = 200;
+pub const MAX_EVIDENCE: usize = 20;
+pub const MAX_EVIDENCE_LEN: usize = 300;
+pub const MAX_INDICATORS: usize = 30;
+pub const MAX_CRISES: usize = 50;
+
+impl Contract {
+    /// Every reason this contract cannot be stored under `rules`, all at once.
+    pub fn validate(&self, rules: &RuleSet) -> Result<(), Vec<ContractError>> {
+        let mut errors = Vec::new();
+        let mut err = |code, path: String, en: String, fr: String| errors.push(ContractError { code, path, en, fr });
+        let date_ok = |d: NaiveDate| {
+            let (y0, m0, d0) = EARLIEST_DATE;
+            let (y1, m1, d1) = LATEST_DATE;
+            NaiveDate::from_ymd_opt(y0, m0, d0).is_some_and(|lo| d >= lo)
+                && NaiveDate::from_ymd_opt(y1, m1, d1).is_some_and(|hi| d <= hi)
+        };
+        let check_date = |err: &mut dyn FnMut(&'static str, String, String, String), path: String, d: NaiveDate| {
+            if !date_ok(d) {
+                err(
+                    "date_out_of_range",
+                    path,
+                    format!("{d} is outside 2019-01-01 – 2100-12-31"),
+                    format!("le {} est hors de la période possible (1er janvier 2019 – 31 décembre 2100)", fr_date(d)),
+                );
+            }
+        };
+        check_date(&mut err, "signed_on".into(), self.signed_on);
+        if self.rule_set != rules.id {
+            err(
+                "rule_set_mismatch",
+                "rule_set".into(),
+                format!("the contract names rule set `{}`, checked against `{}`", self.rule_set, rules.id),
+                format!("le contrat relève de « {} », pas de « {} »", self.rule_set, rules.id),
+            );
+        }
+        if self.population_at_signature > MAX_POPULATION {
+            err(
+                "population_out_of_range",
+                "population_at_signature".into(),
+                format!("{} inhabitants is more than France", self.population_at_signature),
+                format!("{} habitants, c'est plus que la France entière", self.population_at_signature),
+            );
+        }
+        let mut known = BTreeSet::new();
+        for (i, u) in self.population_updates.iter().enumerate() {
+            let path = format!("population_updates[{i}]");
+            check_date(&mut err, format!("{path}.known_on"), u.known_on);
+            if u.population > MAX_POPULATION {
+                err(
+                    "population_out_of_range",
+                    format!("{path}.population"),
+                    format!("{} inhabitants is more than France", u.population),
+                    format!("{} habitants, c'est plus que la France entière", u.population),
+                );
+            }
+            if !known.insert(u.known_on) {
+                err(
+                    "duplicate",
+                    format!("{path}.known_on"),
+                    format!("two populations known on {}", u.known_on),
+                    format!("deux populations connues le {}", fr_date(u.known_on)),
+                );
+            }
+        }
+        let years = 1..=rules.contract_years;
+        let mut seen = BTreeSet::new();
+        for m in &self.missions {
+            let path = format!("missions.{}", m.mission);
+            if m.mission == MissionId::Fonctionnement {
+                err(
+                    "operating_is_not_a_mission",
+                    path.clone(),
+                    "the operating funding is always part of the contract; it is not engaged".into(),
+                    "le fonctionnement fait toujours partie du contrat ; il ne s'engage pas comme une mission".into(),
+                );
+            } else if rules.mission(m.mission).is_none() {
+                err(
+                    "mission_not_funded",
+                    path.clone(),
+                    format!("{} does not fund mission `{}`", rules.title, m.mission),
+                    format!("{} ne finance pas la mission « {} »", rules.title, m.mission.fr()),
+                );
+            }
+            if !seen.insert(m.mission) {
+                err(
+                    "duplicate",
+                    path.clone(),
+                    format!("mission `{}` is engaged twice", m.mission),
+                    format!("la mission « {} » est engagée deux fois", m.mission.fr()),
+                );
+            }
+            if let Some(d) = m.started_on {
+                check_date(&mut err, format!("{path}.started_on"), d);
+            }
+            if let Some(d) = m.deployed_on {
+                check_date(&mut err, format!("{path}.deployed_on"), d);
+                match m.started_on {
+                    None => err(
+                        "deployed_without_start",
+                        format!("{path}.deployed_on"),
+                        "a mission cannot be deployed before it starts: give its start date".into(),
+                        "une mission ne peut pas être déployée sans avoir démarré : indiquez sa date de démarrage"
+                            .into(),
+                    ),
+                    Some(s) if d < s => err(
+                        "deployed_before_start",
+                        format!("{path}.deployed_on"),
+                        format!("deployed on {d}, before it started on {s}"),
+                        format!("déployée le {}, avant son démarrage le {}", fr_date(d), fr_date(s)),
+                    ),
+                    Some(_) => {}
+                }
+            }
+            if m.indicators.len() > MAX_INDICATORS {
+                err(
+                    "too_many",
+                    format!("{path}.indicators"),
+                    format!("at most {MAX_INDICATORS} indicators per mission"),
+                    format!("{MAX_INDICATORS} indicateurs au plus par mission"),
+                );
+            }
+            let mut names = BTreeSet::new();
+            for (n, ind) in m.indicators.iter().enumerate() {
+                let ipath = format!("{path}.indicators[{n}]");
+                let name = ind.name.trim();
+                if name.is_empty() {
+                    err(
+                        "name_required",
+                        format!("{ipath}.name"),
+                        "an indicator needs a name".into(),
+                        "un indicateur doit avoir un nom".into(),
+                    );
+                } else if name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+                    err(
+                        "too_long",
+                        format!("{ipath}.name"),
+                        format!("a name has at most {MAX_NAME} characters, on one line"),
+                        format!("un nom tient en {MAX_NAME} caractères au plus, sur une ligne"),
+                    );
+                } else if !names.insert(name.to_lowercase()) {
+                    err(
+                        "duplicate",
+                        format!("{ipath}.name"),
+                        format!("two indicators of mission `{}` are named “{name}”", m.mission),
+                        format!("deux indicateurs de la mission « {} » s'appellent « {name} »", m.mission.fr()),
+                    );
+                }
+                if ind.weight > MAX_WEIGHT {
+                    err(
+                        "weight_out_of_range",
+                        format!("{ipath}.weight"),
+                        format!("a weight is between 0 and {MAX_WEIGHT}"),
+                        format!("un poids est compris entre 0 et {MAX_WEIGHT}"),
+                    );
+                }
+                let bad_years =
+                    ind.targets.keys().map(|y| ("targets", *y)).chain(ind.results.keys().map(|y| ("results", *y)));
+                for (what, y) in bad_years.filter(|(_, y)| !years.contains(y)) {
+                    err(
+                        "year_out_of_range",
+                        format!("{ipath}.{what}.{y}"),
+                        format!(
+                            "contract year {y} does not exist: the contract has years 1 to {}",
+                            rules.contract_years
+                        ),
+                        format!("l'année {y} n'existe pas : le contrat compte les années 1 à {}", rules.contract_years),
+                    );
+                }
+                for (y, r) in &ind.results {
+                    if r.evidence.len() > MAX_EVIDENCE {
+                        err(
+                            "too_many",
+                            format!("{ipath}.results.{y}.evidence"),
+                            format!("at most {MAX_EVIDENCE} pieces of evidence per result"),
+                            format!("{MAX_EVIDENCE} justificatifs au plus par résultat"),
+                        );
+                    }
+                    for (k, e) in r.evidence.iter().enumerate() {
+                        if e.trim().is_empty()
+                            || e.chars().count() > MAX_EVIDENCE_LEN
+                            || e.chars().any(char::is_control)
+                        {
+                            err(
+                                "too_long",
+                                format!("{ipath}.results.{y}.evidence[{k}]"),
+                                format!("a piece of evidence is one line of 1 to {MAX_EVIDENCE_LEN} characters"),
+                                format!("un justificatif tient sur une ligne de 1 à {MAX_EVIDENCE_LEN} caractères"),
+                            );
+                        }
+                    }
+                }
+            }
+            if !m.crises.is_empty() && m.mission != MissionId::Crise {
+                err(
+                    "crisis_on_other_mission",
+                    format!("{path}.crises"),
+                    "crises are declared on the crisis mission".into(),
+                    "les crises se déclarent sur la mission « crises sanitaires graves »".into(),
+                );
+            }
+            if m.crises.len() > MAX_CRISES {
+                err(
+                    "too_many",
+                    format!("{path}.crises"),
+                    format!("at most {MAX_CRISES} crises"),
+                    format!("{MAX_CRISES} crises au plus"),
+                );
+            }
+            for (k, c) in m.crises.iter().enumerate() {
+                check_date(&mut err, format!("{path}.crises[{k}].declared_on"), c.declared_on);
+                let name = c.name.trim();
+                if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+                    err(
+                        "name_required",
+                        format!("{path}.crises[{k}].name"),
+                        format!("a crisis needs a name of at most {MAX_NAME} characters"),
+                        format!("une crise doit avoir un nom de {MAX_NAME} caractères au plus"),
+                    );
+                }
+            }
+        }
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+}
+
+/// `15/03/2024`.
+fn fr_date(d: NaiveDate) -> String {
+    d.format("%d/%m/%Y").to_string()
 }

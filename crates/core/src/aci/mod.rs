@@ -8,6 +8,9 @@
 //! - [`compute`]: what a contract year is worth, envelope by envelope, every figure explained;
 //!   the 5-year projection and the what-if simulator.
 //! - [`schedule`]: when the money is paid (advances and balances at each anniversary).
+//! - [`spending`]: the expenses recorded against each envelope and their checks, budget vs
+//!   actual per contract year, and the yearly cap (PASS) on what one member professional
+//!   receives — the PASS table is data too (`data/aci/pass.toml`, embedded).
 //!
 //! Money is [`Cents`] (integers), rates are [`Rate`] (integer billionths): no floating point.
 //! Nothing here reads the clock: dates are parameters.
@@ -17,6 +20,7 @@ pub mod contract;
 mod money;
 pub mod rules;
 pub mod schedule;
+pub mod spending;
 
 pub use compute::{
     Assumptions, ComputeError, EnvelopeFunding, Explanation, MissionTotal, Part, Period, Projection, Scenario, Step,
@@ -26,9 +30,15 @@ pub use contract::{
     Contract, ContractWarning, CrisisDeclaration, EngagedMission, Indicator, IndicatorKind, IndicatorResult,
     PopulationUpdate, WarningCode,
 };
-pub use money::{Cents, Rate, RateParseError};
+pub use money::{AmountError, Cents, Rate, RateParseError};
 pub use rules::{MissionFunding, MissionRule, RuleSet, RuleSetError, RuleSetLookupError};
 pub use schedule::{Payment, PaymentKind, Schedule, payment_schedule, payments_for_year};
+pub use spending::{
+    CategoryAmount, EnvelopeBalance, EnvelopeBalances, Expense, ExpenseCategory, ExpenseError, PassAlert,
+    PassAlertKind, PassTable, PassTableError, PassYear, PayeeKind, ProfessionalAllowance, ProfessionalKey,
+    UnknownExpenseCategory, UnknownPayeeKind, allowances_by_professional, envelope_balances, expenses_in_contract_year,
+    normalize_payee_name, pass_alerts,
+};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

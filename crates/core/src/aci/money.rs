@@ -69,6 +69,68 @@ impl Cents {
         let abs = self.0.unsigned_abs();
         format!("{sign}{},{:02}\u{a0}€", group(abs / 100, "\u{202f}"), abs % 100)
     }
+
+    /// French display rounded to the euro: `287 500 €`.
+    pub fn fr_whole(self) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        format!("{sign}{}\u{a0}€", group((abs + 50) / 100, "\u{202f}"))
+    }
+
+    /// Parses an amount in euros as people type it: `1200`, `1 200,50`, `1200.5`, `1 200,50 €`.
+    /// Spaces (also no-break ones) group thousands; comma or dot separates at most two decimals.
+    /// Negative amounts are refused.
+    pub fn parse_euros(text: &str) -> Result<Cents, AmountError> {
+        let t: String =
+            text.trim().trim_end_matches('€').chars().filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}')).collect();
+        if t.is_empty() {
+            return Err(AmountError::Empty);
+        }
+        if t.starts_with('-') {
+            return Err(AmountError::Negative);
+        }
+        let (whole, fraction) = match t.split_once([',', '.']) {
+            Some((w, f)) => (w, f),
+            None => (t.as_str(), ""),
+        };
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(whole) || (!fraction.is_empty() && !digits(fraction)) {
+            return Err(AmountError::NotANumber(text.trim().to_owned()));
+        }
+        if fraction.len() > 2 {
+            return Err(AmountError::TooPrecise);
+        }
+        let euros: i64 = whole.parse().map_err(|_| AmountError::TooLarge)?;
+        let cents: i64 = format!("{fraction:0<2}").parse().map_err(|_| AmountError::NotANumber(text.to_owned()))?;
+        euros.checked_mul(100).and_then(|e| e.checked_add(cents)).map(Cents).ok_or(AmountError::TooLarge)
+    }
+}
+
+/// Why an amount typed by a person was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AmountError {
+    #[error("no amount given")]
+    Empty,
+    #[error("amounts are positive")]
+    Negative,
+    #[error("{0:?} is not an amount in euros")]
+    NotANumber(String),
+    #[error("at most two decimals (cents)")]
+    TooPrecise,
+    #[error("amount too large")]
+    TooLarge,
+}
+
+impl AmountError {
+    pub fn fr(&self) -> String {
+        match self {
+            Self::Empty => "montant manquant".into(),
+            Self::Negative => "un montant est positif".into(),
+            Self::NotANumber(t) => format!("« {t} » n'est pas un montant en euros (exemple : 1 200,50)"),
+            Self::TooPrecise => "deux décimales au plus (les centimes)".into(),
+            Self::TooLarge => "montant trop grand".into(),
+        }
+    }
 }
 
 fn group(n: u64, sep: &str) -> String {
@@ -240,6 +302,28 @@ impl std::str::FromStr for Rate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn euros_parse_as_typed() {
+        for (text, cents) in [
+            ("1200", 120_000),
+            ("1 200,50", 120_050),
+            ("1\u{202f}200,5 €", 120_050),
+            ("0.07", 7),
+            ("12,", 1_200),
+            (" 3 ", 300),
+        ] {
+            assert_eq!(Cents::parse_euros(text), Ok(Cents(cents)), "{text}");
+        }
+        assert_eq!(Cents::parse_euros(" "), Err(AmountError::Empty));
+        assert_eq!(Cents::parse_euros("-5"), Err(AmountError::Negative));
+        assert_eq!(Cents::parse_euros("1,234"), Err(AmountError::TooPrecise));
+        assert!(matches!(Cents::parse_euros("12a"), Err(AmountError::NotANumber(_))));
+        assert!(matches!(Cents::parse_euros("1,2,3"), Err(AmountError::NotANumber(_))));
+        assert_eq!(Cents::parse_euros("99999999999999999999"), Err(AmountError::TooLarge));
+        assert_eq!(Cents(28_750_000).fr_whole(), "287\u{202f}500\u{a0}€");
+        assert_eq!(Cents(149).fr_whole(), "1\u{a0}€");
+    }
 
     #[test]
     fn mul_div_rounds_half_up() {

@@ -10,8 +10,32 @@ use sqlx::Row;
 const PLATFORM: &str = "";
 
 macro_rules! audit_sql {
-    ($store:ty, $row:ty) => {
+    ($store:ty, $row:ty, $conn:ty) => {
         impl $store {
+            /// Appends an event on `conn`: inside a transaction, the event commits with the change
+            /// it records, or not at all.
+            pub(crate) async fn insert_audit(conn: &mut $conn, e: &AuditEvent) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO audit_event (cpts_id, id, at, account_id, account_label, role, action, object_type,
+                                              object_id, request_id, detail)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(e.cpts_id.as_ref().map_or(PLATFORM, CptsId::as_str))
+                .bind(&e.id)
+                .bind(e.at)
+                .bind(e.account_id.as_deref())
+                .bind(&e.account_label)
+                .bind(&e.role)
+                .bind(&e.action)
+                .bind(&e.object_type)
+                .bind(&e.object_id)
+                .bind(&e.request_id)
+                .bind(&e.detail)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+
             fn audit_from_row(r: &$row) -> StoreResult<AuditEvent> {
                 let cpts: String = r.try_get("cpts_id")?;
                 Ok(AuditEvent {
@@ -36,25 +60,8 @@ macro_rules! audit_sql {
 
         impl AuditStore for $store {
             async fn append_audit(&self, e: &AuditEvent) -> StoreResult<()> {
-                sqlx::query(
-                    "INSERT INTO audit_event (cpts_id, id, at, account_id, account_label, role, action, object_type,
-                                              object_id, request_id, detail)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(e.cpts_id.as_ref().map_or(PLATFORM, CptsId::as_str))
-                .bind(&e.id)
-                .bind(e.at)
-                .bind(e.account_id.as_deref())
-                .bind(&e.account_label)
-                .bind(&e.role)
-                .bind(&e.action)
-                .bind(&e.object_type)
-                .bind(&e.object_id)
-                .bind(&e.request_id)
-                .bind(&e.detail)
-                .execute(&self.pool)
-                .await?;
-                Ok(())
+                let mut conn = self.pool.acquire().await?;
+                Self::insert_audit(&mut conn, e).await
             }
 
             async fn audit_page(&self, cpts: Option<&CptsId>, page: Page) -> StoreResult<Vec<AuditEvent>> {
@@ -83,8 +90,8 @@ macro_rules! audit_sql {
     };
 }
 
-audit_sql!(SqliteStore, sqlx::sqlite::SqliteRow);
-audit_sql!(PgStore, sqlx::postgres::PgRow);
+audit_sql!(SqliteStore, sqlx::sqlite::SqliteRow, sqlx::SqliteConnection);
+audit_sql!(PgStore, sqlx::postgres::PgRow, sqlx::PgConnection);
 
 impl AuditStore for Store {
     async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()> {

@@ -3,6 +3,7 @@
 //! engine's store type; `Store` delegates to the engine in use.
 
 mod accounts;
+mod aci;
 mod audit;
 mod cpts;
 

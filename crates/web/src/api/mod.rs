@@ -5,6 +5,7 @@
 //! writes. Reference data (communes, territories) is public.
 
 mod accounts;
+mod aci;
 mod communes;
 mod cpts;
 mod territory;
@@ -21,6 +22,9 @@ pub fn routes() -> Router<AppState> {
         .route("/territory", get(territory::summary))
         .route("/communes/{code}", get(communes::show))
         .route("/communes/{code}/near", get(communes::near))
+        .route("/aci/rule-sets", get(aci::rule_sets))
+        .route("/aci/rule-sets/{name}", get(aci::rule_set))
+        .route("/aci/simulate", get(aci::simulate))
         .route("/me", get(accounts::me))
         .route("/cpts", get(cpts::list).post(cpts::create))
         .route("/cpts/{id}", get(cpts::show))
@@ -45,6 +49,9 @@ pub fn routes() -> Router<AppState> {
         territory::summary,
         communes::show,
         communes::near,
+        aci::rule_sets,
+        aci::rule_set,
+        aci::simulate,
         accounts::me,
         cpts::list,
         cpts::create,
@@ -71,6 +78,9 @@ pub fn routes() -> Router<AppState> {
         maillage_core::territory::TerritorySummary,
         maillage_core::territory::CommuneSummary,
         maillage_core::territory::DepartementShare,
+        aci::AciRuleSetSummary,
+        aci::AciRuleSetTable,
+        aci::AciSimulation,
     )),
     modifiers(&BearerAuth)
 )]

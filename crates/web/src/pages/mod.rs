@@ -2,6 +2,8 @@
 //! without JavaScript.
 
 pub mod account;
+pub mod aci;
+pub mod aci_simulator;
 pub mod admin;
 pub mod cpts;
 pub mod observatory;
@@ -117,7 +119,8 @@ pub struct Chrome {
 
 impl Chrome {
     pub fn anonymous(title: &str) -> Self {
-        Self { title: title.to_owned(), user: None, context: None, nav: Vec::new(), csrf: String::new(), flash: None }
+        let nav = vec![NavItem { label: "Connexion", href: Some("/connexion".into()), current: false }, public_link()];
+        Self { title: title.to_owned(), user: None, context: None, nav, csrf: String::new(), flash: None }
     }
 
     /// The chrome of a logged-in page; `current` is the href of the current nav entry.
@@ -146,9 +149,20 @@ impl Chrome {
     }
 }
 
+/// The public ACI simulator, in everybody's navigation (anonymous visitors' too).
+fn public_link() -> NavItem {
+    NavItem { label: "Simulateur ACI", href: Some(aci_simulator::PATH.into()), current: false }
+}
+
 /// The navigation a role sees: a CPTS's sections for its people, the observatory for
-/// observers, administration for admins.
+/// observers, administration for admins; and the public simulator for everybody.
 fn navigation(principal: &Principal) -> Vec<NavItem> {
+    let mut nav = role_navigation(principal);
+    nav.push(public_link());
+    nav
+}
+
+fn role_navigation(principal: &Principal) -> Vec<NavItem> {
     let link = |label, href: String| NavItem { label, href: Some(href), current: false };
     let soon = |label| NavItem { label, href: None, current: false };
     match principal.role() {
@@ -164,10 +178,12 @@ fn navigation(principal: &Principal) -> Vec<NavItem> {
                 soon("Crise"),
                 soon("Qualité"),
                 soon("Accompagnement"),
-                soon("Contrat ACI"),
-                soon("Rapports"),
             ];
             let scope = CptsScope { id: cpts, regions: &[] };
+            if authorize(principal.role(), Action::ViewContract(scope)).is_ok() {
+                nav.push(link("Contrat ACI", format!("{base}/contrat")));
+            }
+            nav.push(soon("Rapports"));
             if authorize(principal.role(), Action::ManageCptsAccounts(scope)).is_ok() {
                 nav.push(link("Administration", format!("{base}/comptes")));
             }

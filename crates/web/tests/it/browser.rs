@@ -762,3 +762,44 @@ async fn journal_pages_with_htmx_under_the_csp() {
     .await;
     browser.close().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The public ACI simulator, without login
+
+#[tokio::test]
+async fn aci_simulator_updates_in_place_without_login() {
+    let app = spawn_app(Engine::Sqlite).await;
+    let Some(browser) = Browser::start("simulateur", &app).await else { return };
+    // `textContent`: WebDriver's element text turns no-break spaces into plain ones.
+    let total = "return document.querySelector('#total-annee').textContent";
+    bounded("simulateur", async {
+        browser.goto("/aci/simulateur?size=1&missions=all&crisis=true").await;
+        assert_eq!(browser.text_of("h1").await, "Simulateur de financement ACI");
+        assert_eq!(browser.script(total).await, json!("287\u{202f}500\u{a0}€"));
+        browser.script("window.maillageMarqueur = 'avant'; return true;").await;
+
+        browser.find("#size").await.select_by_value("4").await.must("choose taille 4");
+        browser.find("form.simulateur-formulaire button[type=submit]").await.click().await.must("click Calculer");
+        browser
+            .wait_script(
+                "the taille 4 total",
+                "const t = document.querySelector('#total-annee');
+                 return !!t && t.textContent === '580\u{202f}000\u{a0}€';",
+            )
+            .await;
+        assert_eq!(browser.script("return window.maillageMarqueur").await, json!("avant"), "no full page load");
+        browser.wait_location("the new URL, shareable", |p| p.contains("size=4")).await;
+        assert_eq!(browser.find_all("svg.graphique-enveloppes").await.len(), 1, "the chart is redrawn");
+        browser.screenshot("anonyme").await;
+
+        // On a phone: no horizontal scrolling (wide tables scroll inside their own frame).
+        browser.viewport(390, 844, true).await;
+        browser.goto("/aci/simulateur?size=2&missions=all").await;
+        let width = browser.script("return document.documentElement.scrollWidth").await;
+        browser.screenshot("anonyme-mobile").await;
+        assert!(width.as_f64().unwrap() <= 390.0, "no horizontal scrolling on a phone: page is {width} px wide");
+        browser.assert_clean_console().await;
+    })
+    .await;
+    browser.close().await;
+}

@@ -3,6 +3,8 @@
 //! when `MAILLAGE_TEST_POSTGRES_URL` is set (scripts/test sets it).
 
 mod access;
+mod aci_contract;
+mod aci_simulator;
 mod api;
 mod browser;
 mod helpers;
