@@ -803,3 +803,87 @@ async fn aci_simulator_updates_in_place_without_login() {
     .await;
     browser.close().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The ACI contract, entered through the forms
+
+/// Sets a form field by id (date inputs take typed text in the browser's locale; the value is
+/// what the form sends).
+async fn set_field(browser: &Browser, id: &str, value: &str) {
+    let script = format!("const e = document.getElementById({id:?}); e.value = {value:?}; return e.value;");
+    assert_eq!(browser.script(&script).await, json!(value), "field {id}");
+}
+
+async fn submit_form_of(browser: &Browser, field_id: &str) {
+    let script = format!("document.getElementById({field_id:?}).form.requestSubmit(); return true;");
+    browser.script(&script).await;
+}
+
+#[tokio::test]
+async fn coordinator_enters_her_contract_and_spending_in_the_browser() {
+    let app = spawn_app(Engine::Sqlite).await;
+    let Some(browser) = Browser::start("contrat", &app).await else { return };
+    let blaisois = app.cpts("blaisois").to_string();
+    bounded("contrat", async {
+        browser.log_in("coordinator", false).await;
+        let link = browser.client.find(Locator::LinkText("Contrat ACI")).await.must("the «Contrat ACI» nav entry");
+        link.click().await.must("open the contract");
+        browser.wait_location("the contract page", |p| p == format!("/cpts/{blaisois}/contrat")).await;
+        assert!(browser.text_of("main").await.contains("pas encore été saisi"));
+
+        set_field(&browser, "sig-date", "2024-03-15").await;
+        set_field(&browser, "sig-pop", "52000").await;
+        browser.find("form[action$='/contrat'] button[type=submit]").await.click().await.must("save");
+        browser
+            .wait_script("the contract saved", "return document.body.textContent.includes('Contrat enregistré');")
+            .await;
+        assert!(browser.text_of("p.chapo").await.contains("Signé le 15/03/2024"));
+
+        // Start access to care, add an indicator, record its year-1 result.
+        browser.find("#mission-acces details.edition summary").await.click().await.must("open the editing panel");
+        set_field(&browser, "debut-acces", "2024-06-01").await;
+        submit_form_of(&browser, "debut-acces").await;
+        browser.wait_script("dates saved", "return document.body.textContent.includes('Dates de la mission');").await;
+        browser.find("#mission-acces details.edition summary").await.click().await.must("open again");
+        set_field(&browser, "nouveau-nom-acces", "Patients orientés").await;
+        set_field(&browser, "nouveau-cible-acces-1", "200").await;
+        submit_form_of(&browser, "nouveau-nom-acces").await;
+        browser
+            .wait_script(
+                "indicator saved",
+                "return document.body.textContent.includes('Indicateur « Patients orientés » enregistré');",
+            )
+            .await;
+        browser.goto(&format!("/cpts/{blaisois}/contrat?annee=1")).await;
+        browser.find("#mission-acces details.edition summary").await.click().await.must("open for the result");
+        set_field(&browser, "atteint-acces-0", "150").await;
+        submit_form_of(&browser, "atteint-acces-0").await;
+        browser
+            .wait_script("result saved", "return document.body.textContent.includes('Résultat de l\\'année 1');")
+            .await;
+        let progress = browser.script("return document.querySelector('#mission-acces progress').value").await;
+        assert_eq!(progress.as_f64(), Some(75.0), "150 of 200");
+        assert!(browser.text_of("main").await.contains("22\u{202f}500"), "variable part of access, year 1");
+        browser.screenshot("coordinator").await;
+
+        // An expense, then what is left.
+        browser.goto(&format!("/cpts/{blaisois}/depenses?annee=1")).await;
+        set_field(&browser, "nd", "2024-10-03").await;
+        set_field(&browser, "nenv", "acces").await;
+        set_field(&browser, "ncat", "indemnisation").await;
+        set_field(&browser, "np", "Dr Élise Martin").await;
+        set_field(&browser, "nm", "1 200,50").await;
+        submit_form_of(&browser, "nd").await;
+        browser.wait_script("expense saved", "return document.body.textContent.includes('enregistrée');").await;
+        assert!(browser.text_of("main").await.contains("Dr Élise Martin"));
+        browser.screenshot("coordinator-depenses").await;
+        browser.viewport(390, 844, true).await;
+        browser.goto(&format!("/cpts/{blaisois}/contrat?annee=1")).await;
+        let width = browser.script("return document.documentElement.scrollWidth").await;
+        browser.screenshot("coordinator-mobile").await;
+        assert!(width.as_f64().unwrap() <= 390.0, "no horizontal scrolling on a phone: {width}");
+        browser.assert_clean_console().await;
+    })
+    .await;
+    browser.close().await;
+}
