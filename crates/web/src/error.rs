@@ -13,11 +13,13 @@ pub enum Failure {
     Unauthenticated,
     Forbidden,
     NotFound,
-    /// The request is wrong; the message says what to fix.
+    /// The request is wrong; the message says what to fix, and `details` each problem when the
+    /// domain lists them (a contract or an expense that does not validate; API clients see them).
     Invalid {
         code: &'static str,
         fr: String,
         en: String,
+        details: Vec<ErrorDetail>,
     },
     Conflict {
         fr: String,
@@ -31,7 +33,15 @@ pub enum Failure {
 
 impl Failure {
     pub fn invalid(code: &'static str, fr: impl Into<String>, en: impl Into<String>) -> Self {
-        Self::Invalid { code, fr: fr.into(), en: en.into() }
+        Self::Invalid { code, fr: fr.into(), en: en.into(), details: Vec::new() }
+    }
+
+    /// The same failure with the individual problems (only `Invalid` carries them).
+    pub fn with_details(mut self, problems: impl IntoIterator<Item = ErrorDetail>) -> Self {
+        if let Failure::Invalid { details, .. } = &mut self {
+            details.extend(problems);
+        }
+        self
     }
 
     pub fn status(&self) -> StatusCode {
@@ -139,6 +149,23 @@ pub struct ApiError {
     pub message_fr: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<Problem>,
+    /// Each problem of a rejected document, with its code and where it is (absent when there is
+    /// no such list).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<ErrorDetail>,
+}
+
+/// One problem of a rejected document: what (`code`), where (`path`), why (in English and in
+/// French).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable code, e.g. `deployed_before_start`, `amount_not_positive`.
+    pub code: &'static str,
+    /// Where in the request body: a field (`amount`) or a path
+    /// (`missions.acces.indicators[0].targets.6`).
+    pub path: String,
+    pub en: String,
+    pub fr: String,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -149,14 +176,18 @@ pub struct Problem {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, en: impl Into<String>, fr: impl Into<String>) -> Self {
-        Self { status, code, message: en.into(), message_fr: fr.into(), problems: Vec::new() }
+        Self { status, code, message: en.into(), message_fr: fr.into(), problems: Vec::new(), details: Vec::new() }
     }
 }
 
 impl From<Failure> for ApiError {
     fn from(f: Failure) -> Self {
         f.log();
-        ApiError::new(f.status(), f.code(), f.en(), f.fr())
+        let mut error = ApiError::new(f.status(), f.code(), f.en(), f.fr());
+        if let Failure::Invalid { details, .. } = f {
+            error.details = details;
+        }
+        error
     }
 }
 

@@ -80,6 +80,7 @@ pub async fn replace_territory(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page number from 0, newest first, 50 events a page.
     #[serde(default)]

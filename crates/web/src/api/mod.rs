@@ -6,12 +6,13 @@
 
 mod accounts;
 mod aci;
+mod aci_contract;
 mod communes;
 mod cpts;
 mod territory;
 
 use crate::app::{AccountView, CptsOverview, CptsRow, RoleCount};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, ErrorDetail, Problem};
 use crate::state::AppState;
 use axum::Router;
 use axum::routing::{get, patch};
@@ -31,6 +32,15 @@ pub fn routes() -> Router<AppState> {
         .route("/cpts/{id}/territory", axum::routing::put(cpts::replace_territory))
         .route("/cpts/{id}/accounts", get(accounts::list_cpts_accounts).post(accounts::create_cpts_account))
         .route("/cpts/{id}/audit", get(cpts::audit))
+        .route("/cpts/{id}/contract", get(aci_contract::show_contract).put(aci_contract::put_contract))
+        .route("/cpts/{id}/contract/years/{year}", get(aci_contract::contract_year))
+        .route("/cpts/{id}/contract/schedule", get(aci_contract::contract_schedule))
+        .route("/cpts/{id}/expenses", get(aci_contract::list_expenses).post(aci_contract::create_expense))
+        .route("/cpts/{id}/expenses/pass", get(aci_contract::pass))
+        .route(
+            "/cpts/{id}/expenses/{expense_id}",
+            axum::routing::put(aci_contract::update_expense).delete(aci_contract::delete_expense),
+        )
         .route("/accounts", get(accounts::list_all).post(accounts::create_any))
         .route("/accounts/{id}", patch(accounts::update))
         .route("/audit", get(cpts::platform_audit))
@@ -42,7 +52,7 @@ pub fn routes() -> Router<AppState> {
 #[openapi(
     info(
         title = "Maillage API",
-        description = "API of Maillage, the open platform of CPTS. Errors are `{\"error\": {code, message, message_fr, problems}}`.",
+        description = "API of Maillage, the open platform of CPTS. Errors are `{\"error\": {code, message, message_fr, problems, details}}` (`problems` and `details` only when the error lists individual problems; `details` gives each one's `code` and `path` in the request body).",
         license(name = "AGPL-3.0-or-later")
     ),
     paths(
@@ -59,6 +69,15 @@ pub fn routes() -> Router<AppState> {
         cpts::replace_territory,
         cpts::audit,
         cpts::platform_audit,
+        aci_contract::show_contract,
+        aci_contract::put_contract,
+        aci_contract::contract_year,
+        aci_contract::contract_schedule,
+        aci_contract::list_expenses,
+        aci_contract::create_expense,
+        aci_contract::update_expense,
+        aci_contract::delete_expense,
+        aci_contract::pass,
         accounts::list_cpts_accounts,
         accounts::create_cpts_account,
         accounts::list_all,
@@ -71,6 +90,7 @@ pub fn routes() -> Router<AppState> {
     components(schemas(
         ApiError,
         Problem,
+        ErrorDetail,
         AccountView,
         CptsOverview,
         CptsRow,
@@ -81,6 +101,11 @@ pub fn routes() -> Router<AppState> {
         aci::AciRuleSetSummary,
         aci::AciRuleSetTable,
         aci::AciSimulation,
+        aci_contract::AciContract,
+        aci_contract::AciContractDocument,
+        aci_contract::AciContractYear,
+        aci_contract::AciContractSchedule,
+        aci_contract::AciPassReport,
     )),
     modifiers(&BearerAuth)
 )]

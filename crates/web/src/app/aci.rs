@@ -3,7 +3,7 @@
 //! change is validated by the domain and committed together with its audit event.
 
 use super::{Ctx, Need, load_cpts, regions_of, territory_of};
-use crate::error::Failure;
+use crate::error::{ErrorDetail, Failure};
 use chrono::NaiveDate;
 use maillage_core::access::{Action, CptsScope};
 use maillage_core::aci::contract::ContractError;
@@ -61,6 +61,7 @@ fn invalid_contract(errors: Vec<ContractError>) -> Failure {
     let fr: Vec<String> = errors.iter().map(|e| e.fr.clone()).collect();
     let en: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.path, e.en)).collect();
     Failure::invalid("invalid_contract", format!("Contrat non enregistré : {}.", fr.join(" ; ")), en.join("; "))
+        .with_details(errors.into_iter().map(|e| ErrorDetail { code: e.code, path: e.path, en: e.en, fr: e.fr }))
 }
 
 /// Writes a whole contract (`expected_revision`: `None` to create it). Returns the new revision.
@@ -173,6 +174,12 @@ fn invalid_expense(errors: Vec<spending::ExpenseError>) -> Failure {
     let fr: Vec<String> = errors.iter().map(|e| e.fr()).collect();
     let en: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field(), e.en())).collect();
     Failure::invalid("invalid_expense", format!("Dépense non enregistrée : {}.", fr.join(" ; ")), en.join("; "))
+        .with_details(errors.iter().map(|e| ErrorDetail {
+            code: e.code(),
+            path: e.field().to_owned(),
+            en: e.en(),
+            fr: e.fr(),
+        }))
 }
 
 fn describe(e: &Expense) -> String {

@@ -3,6 +3,7 @@
 //! when `MAILLAGE_TEST_POSTGRES_URL` is set (scripts/test sets it).
 
 mod access;
+mod aci_api;
 mod aci_contract;
 mod aci_simulator;
 mod api;
