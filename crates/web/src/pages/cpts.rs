@@ -34,8 +34,11 @@ pub async fn home(
         crate::map::territory_svg(state.reference, &members, &context, &crate::map::MapOptions::default())
     };
     let chrome = Chrome::for_user(&principal, o.name.clone(), Some(o.name.clone()), &format!("/cpts/{}", o.id));
+    let scope = maillage_core::access::CptsScope { id: &o.id, regions: &o.regions };
+    let contract_link = c.allow(Action::ViewContract(scope)).is_ok();
     let page = CptsHomePage {
         chrome,
+        contract_link,
         population: fr_int(&o.territory.population),
         size_class: o.territory.size_class.number(),
         map,

@@ -239,6 +239,8 @@ pub struct LoginPage {
 pub struct CptsHomePage {
     pub chrome: Chrome,
     pub o: CptsOverview,
+    /// Whether the reader may open the ACI contract (governance, ARS and CPAM of the région).
+    pub contract_link: bool,
     pub population: String,
     pub size_class: u8,
     pub map: String,

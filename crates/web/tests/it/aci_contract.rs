@@ -176,6 +176,8 @@ async fn who_sees_and_who_changes_the_contract() {
 
     // The ARS of the région reads it, without any form to change it, and cannot post.
     let (ars, _) = app.login("ars-centre").await;
+    let (_, home) = get(&app, &ars, &format!("/cpts/{b}")).await;
+    assert!(home.contains(&format!("href=\"/cpts/{b}/contrat\"")), "the CPTS page links to its contract");
     let (status, html) = get(&app, &ars, &format!("/cpts/{b}/contrat")).await;
     assert_eq!(status, 200);
     assert!(html.contains("Signé le 15/03/2024") && !html.contains("name=\"revision\""), "read-only");
@@ -200,6 +202,10 @@ async fn who_sees_and_who_changes_the_contract() {
         [("member", 403), ("coordinator-vendome", 404), ("coordinator-rennes", 404), ("national", 403)]
     {
         let (client, _) = app.login(who).await;
+        if who == "member" {
+            let (_, home) = get(&app, &client, &format!("/cpts/{b}")).await;
+            assert!(!home.contains("/contrat\""), "no link to what a member cannot open");
+        }
         for path in [format!("/cpts/{b}/contrat"), format!("/cpts/{b}/depenses"), format!("/cpts/{b}/depenses.csv")] {
             let (status, _) = get(&app, &client, &path).await;
             assert_eq!(status, expected, "{who} {path}");
