@@ -8,7 +8,9 @@
 
 pub mod access;
 pub mod aci;
+pub mod directory;
 pub mod geo;
 pub mod ids;
 pub mod refdata;
 pub mod territory;
+pub mod text;

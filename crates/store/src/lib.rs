@@ -15,7 +15,8 @@ mod model;
 
 pub use adapters::{Store, connect};
 pub use model::{
-    Account, AccountCredentials, ApiToken, AuditEvent, Cpts, CptsId, CptsSummary, DateRange, NewAccount, NewCpts, Page,
+    Account, AccountCredentials, AnnuaireImport, ApiToken, AuditEvent, Cpts, CptsId, CptsSummary, DateRange,
+    DirectoryEntry, DirectoryQuery, DirectoryRow, ImportOutcome, ImportRecord, NewAccount, NewCpts, Page,
     PendingOidcLogin, Session, StoredContract,
 };
 
@@ -204,4 +205,59 @@ pub trait AciStore {
         cpts: &CptsId,
         range: DateRange,
     ) -> impl Future<Output = StoreResult<Vec<maillage_core::aci::spending::Expense>>> + Send;
+}
+
+/// The territory's directory: professionals imported from the Annuaire Santé, local
+/// corrections kept apart, membership. Every write commits its audit event with it.
+pub trait DirectoryStore {
+    /// Applies an import atomically: inserts the new professionals, replaces the imported
+    /// values of those that changed (corrections untouched), writes nothing for the unchanged,
+    /// marks as left those of the national extract no longer listed. Re-applying the same
+    /// import changes nothing.
+    fn apply_import(
+        &self,
+        cpts: &CptsId,
+        import: &AnnuaireImport<'_>,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = StoreResult<ImportOutcome>> + Send;
+    fn list_imports(&self, cpts: &CptsId) -> impl Future<Output = StoreResult<Vec<ImportRecord>>> + Send;
+    fn directory_entry(
+        &self,
+        cpts: &CptsId,
+        national_id: &str,
+    ) -> impl Future<Output = StoreResult<DirectoryEntry>> + Send;
+    /// A page of the search, by family then given name, and the total count.
+    fn search_directory(
+        &self,
+        cpts: &CptsId,
+        query: &DirectoryQuery,
+    ) -> impl Future<Output = StoreResult<(Vec<DirectoryRow>, u64)>> + Send;
+    /// Sets (or replaces) one local correction.
+    fn put_correction(
+        &self,
+        cpts: &CptsId,
+        national_id: &str,
+        correction: &maillage_core::directory::model::Correction,
+        by: &str,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Removes a local correction: the imported value shows again.
+    fn delete_correction(
+        &self,
+        cpts: &CptsId,
+        national_id: &str,
+        field: maillage_core::directory::model::CorrectableField,
+        place: Option<&str>,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    fn put_membership(
+        &self,
+        cpts: &CptsId,
+        national_id: &str,
+        membership: &maillage_core::directory::model::Membership,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
 }

@@ -132,3 +132,77 @@ pub struct DateRange {
     pub from: Option<chrono::NaiveDate>,
     pub until: Option<chrono::NaiveDate>,
 }
+
+/// One import of the national extract, filtered to a CPTS's territory.
+#[derive(Debug, Clone)]
+pub struct AnnuaireImport<'a> {
+    pub id: String,
+    /// `annuaire` (the national extract) or `members` (a member list).
+    pub source: &'static str,
+    pub file_name: String,
+    pub lines_read: u64,
+    /// The professionals of the territory found in the file, each with all its places.
+    pub professionals: &'a [maillage_core::directory::model::Professional],
+}
+
+/// What an import changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ImportOutcome {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// Listed before, absent now: marked as having left (never deleted).
+    pub marked_left: u64,
+    /// Marked as left before, listed again.
+    pub returned: u64,
+}
+
+/// A past import, for the history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportRecord {
+    pub id: String,
+    pub source: String,
+    pub file_name: String,
+    pub imported_at: DateTime<Utc>,
+    pub lines_read: u64,
+    pub kept: u64,
+    pub outcome: ImportOutcome,
+}
+
+/// A professional of the directory with everything the CPTS keeps about them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DirectoryEntry {
+    pub professional: maillage_core::directory::model::Professional,
+    pub first_seen_at: DateTime<Utc>,
+    pub left_at: Option<DateTime<Utc>>,
+    pub corrections: Vec<maillage_core::directory::model::Correction>,
+    pub membership: Option<maillage_core::directory::model::Membership>,
+}
+
+/// A directory search: every criterion optional; text matches names, profession and communes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DirectoryQuery {
+    pub text: Option<String>,
+    pub profession: Option<String>,
+    pub commune: Option<String>,
+    /// `Some(true)`: active members only; `Some(false)`: non-members only.
+    pub member: Option<bool>,
+    pub include_left: bool,
+    pub offset: u32,
+    pub limit: u32,
+}
+
+/// One line of a directory search.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DirectoryRow {
+    pub national_id: String,
+    pub civility: Option<String>,
+    pub family_name: String,
+    pub given_name: String,
+    pub profession_code: String,
+    pub profession_label: Option<String>,
+    /// Communes of the places, by code.
+    pub communes: Vec<String>,
+    pub member: bool,
+    pub left: bool,
+}

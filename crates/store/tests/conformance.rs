@@ -8,10 +8,14 @@ use maillage_core::aci::{
     Cents, Contract, CrisisDeclaration, EngagedMission, Indicator, IndicatorKind, IndicatorResult, MissionId,
     PopulationUpdate,
 };
+use maillage_core::directory::model::{
+    Address, CorrectableField, Correction, ExerciseMode, Membership, MembershipStatus, NationalId, PracticePlace,
+    Professional, Specialty, StructureRef,
+};
 use maillage_core::ids::InseeCode;
 use maillage_store::{
-    AccountStore, AciStore, ApiToken, AuditEvent, AuditStore, CptsStore, DateRange, NewAccount, NewCpts, Page,
-    PendingOidcLogin, Session, Store, StoreError, connect,
+    AccountStore, AciStore, AnnuaireImport, ApiToken, AuditEvent, AuditStore, CptsStore, DateRange, DirectoryQuery,
+    DirectoryStore, ImportOutcome, NewAccount, NewCpts, Page, PendingOidcLogin, Session, Store, StoreError, connect,
 };
 use std::collections::BTreeMap;
 
@@ -396,6 +400,140 @@ async fn aci_story(store: &Store) {
     assert_eq!(audited().await, before + 7);
 }
 
+fn professional(rpps: &str, family: &str, given: &str, profession: &str, communes: &[(&str, &str)]) -> Professional {
+    Professional {
+        national_id: NationalId::parse(&format!("8{rpps}")).unwrap(),
+        civility: Some("DR".into()),
+        family_name: family.into(),
+        given_name: given.into(),
+        profession_code: profession.into(),
+        profession_label: Some(if profession == "10" { "Médecin" } else { "Infirmier" }.into()),
+        specialties: vec![Specialty { kind: "S".into(), code: "SM54".into(), label: "Médecine générale".into() }],
+        places: communes
+            .iter()
+            .enumerate()
+            .map(|(i, (code, label))| PracticePlace {
+                key: format!("ST{i}"),
+                structure: StructureRef { technical_id: Some(format!("ST{i}")), siret: None, finess: None, name: None },
+                address: Address {
+                    line1: Some(format!("{} rue Denis Papin", i + 1)),
+                    line2: None,
+                    postal_code: Some("41000".into()),
+                    commune_code: Some(InseeCode::parse(code).unwrap()),
+                    commune_label: Some((*label).into()),
+                },
+                phone: Some("0254000000".into()),
+                email: None,
+                exercise_mode: ExerciseMode::Liberal,
+                role: None,
+                sector: None,
+            })
+            .collect(),
+    }
+}
+
+async fn directory_story(store: &Store) {
+    let cpts =
+        store.create_cpts(&NewCpts { name: "CPTS Annuaire".into(), communes: codes(&["41018"]) }, at(1)).await.unwrap();
+    let id = cpts.id.clone();
+    let martin = professional("10001234567", "Martin", "Élise", "10", &[("41018", "Blois"), ("41295", "Vineuil")]);
+    let caron = professional("10009876543", "Caron", "Inès", "60", &[("41018", "Blois")]);
+    let dupuis = professional("10005555555", "Dupuis", "Maël", "60", &[("41047", "La Chaussée-Saint-Victor")]);
+    let import = |n: &str, list: &'static [Professional]| AnnuaireImport {
+        id: n.into(),
+        source: "annuaire",
+        file_name: "PS_LibreAcces_Personne_activite.txt".into(),
+        lines_read: 2_000_000,
+        professionals: list,
+    };
+    let first: &'static [Professional] =
+        Box::leak(vec![martin.clone(), caron.clone(), dupuis.clone()].into_boxed_slice());
+    let outcome =
+        store.apply_import(&id, &import("i1", first), at(2), &audit_event(&id, "import", "annuaire")).await.unwrap();
+    assert_eq!(outcome, ImportOutcome { inserted: 3, ..Default::default() });
+
+    // The same file again changes nothing; an import id is used once.
+    let outcome =
+        store.apply_import(&id, &import("i2", first), at(3), &audit_event(&id, "import", "annuaire")).await.unwrap();
+    assert_eq!(outcome, ImportOutcome { unchanged: 3, ..Default::default() });
+    let err = store.apply_import(&id, &import("i2", first), at(3), &audit_event(&id, "import", "annuaire")).await;
+    assert!(matches!(err, Err(StoreError::Conflict(_))), "{err:?}");
+    let entry = store.directory_entry(&id, "810001234567").await.unwrap();
+    assert_eq!((entry.professional.clone(), entry.first_seen_at, entry.left_at), (martin.clone(), at(2), None));
+
+    // Local corrections and membership survive a re-import that changes the imported values.
+    let phone = Correction::new(CorrectableField::Phone, Some("ST0"), "02 54 11 22 33").unwrap();
+    store.put_correction(&id, "810001234567", &phone, "Claire", at(4), &audit_event(&id, "update", "x")).await.unwrap();
+    let membership = Membership {
+        joined_on: day(2024, 1, 10),
+        left_on: None,
+        status: MembershipStatus::Active,
+        dues_paid_until: Some(day(2026, 12, 31)),
+        profession_referent: true,
+        board_role: Some("trésorière".into()),
+    };
+    store.put_membership(&id, "810001234567", &membership, at(4), &audit_event(&id, "update", "x")).await.unwrap();
+    let mut moved = martin.clone();
+    moved.places.pop();
+    let second: &'static [Professional] = Box::leak(vec![moved.clone(), caron.clone()].into_boxed_slice());
+    let outcome =
+        store.apply_import(&id, &import("i3", second), at(5), &audit_event(&id, "import", "annuaire")).await.unwrap();
+    assert_eq!(outcome, ImportOutcome { updated: 1, unchanged: 1, marked_left: 1, ..Default::default() });
+    let entry = store.directory_entry(&id, "810001234567").await.unwrap();
+    assert_eq!(entry.professional, moved);
+    assert_eq!(entry.corrections, vec![phone.clone()]);
+    assert_eq!(entry.membership, Some(membership.clone()));
+    let gone = store.directory_entry(&id, "810005555555").await.unwrap();
+    assert_eq!(gone.left_at, Some(at(5)), "marked, not deleted");
+    // Back in the next extract.
+    let outcome =
+        store.apply_import(&id, &import("i4", first), at(6), &audit_event(&id, "import", "annuaire")).await.unwrap();
+    assert_eq!(outcome, ImportOutcome { updated: 1, unchanged: 1, returned: 1, ..Default::default() });
+    assert_eq!(store.list_imports(&id).await.unwrap().len(), 4);
+
+    // A failing import (a professional twice) changes nothing.
+    let twice: &'static [Professional] = Box::leak(vec![caron.clone(), caron.clone()].into_boxed_slice());
+    assert!(matches!(
+        store.apply_import(&id, &import("i5", twice), at(7), &audit_event(&id, "import", "annuaire")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.list_imports(&id).await.unwrap().len(), 4);
+    assert_eq!(store.directory_entry(&id, "810005555555").await.unwrap().left_at, None);
+
+    // Search: words in any order, accents ignored; filters; members; paging.
+    let all = DirectoryQuery { limit: 50, ..Default::default() };
+    let (rows, total) = store.search_directory(&id, &all).await.unwrap();
+    assert_eq!(total, 3);
+    assert_eq!(rows.iter().map(|r| r.family_name.as_str()).collect::<Vec<_>>(), ["Caron", "Dupuis", "Martin"]);
+    assert_eq!(rows[2].communes, ["41018", "41295"]);
+    assert!(rows[2].member && !rows[0].member);
+    let q = |text: &str| DirectoryQuery { text: Some(text.into()), limit: 50, ..Default::default() };
+    let (rows, _) = store.search_directory(&id, &q("elise MARTIN")).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let (rows, _) = store.search_directory(&id, &q("chaussee")).await.unwrap();
+    assert_eq!(rows[0].family_name, "Dupuis");
+    let nurses = DirectoryQuery { profession: Some("60".into()), limit: 1, ..Default::default() };
+    let (rows, total) = store.search_directory(&id, &nurses).await.unwrap();
+    assert_eq!((rows.len(), total), (1, 2), "one page of a total of two");
+    let in_vineuil = DirectoryQuery { commune: Some("41295".into()), limit: 50, ..Default::default() };
+    assert_eq!(store.search_directory(&id, &in_vineuil).await.unwrap().1, 1);
+    let non_members = DirectoryQuery { member: Some(false), limit: 50, ..Default::default() };
+    assert_eq!(store.search_directory(&id, &non_members).await.unwrap().1, 2);
+
+    // Corrections are removed one by one; unknown professionals are "not found"; tenants apart.
+    store
+        .delete_correction(&id, "810001234567", CorrectableField::Phone, Some("ST0"), &audit_event(&id, "delete", "x"))
+        .await
+        .unwrap();
+    assert!(store.directory_entry(&id, "810001234567").await.unwrap().corrections.is_empty());
+    let err =
+        store.put_correction(&id, "899999999999", &phone, "Claire", at(8), &audit_event(&id, "update", "x")).await;
+    assert!(matches!(err, Err(StoreError::NotFound)));
+    let other = store.create_cpts(&NewCpts { name: "CPTS Voisine 2".into(), communes: codes(&["41047"]) }, at(1)).await;
+    let other = other.unwrap();
+    assert!(matches!(store.directory_entry(&other.id, "810001234567").await, Err(StoreError::NotFound)));
+}
+
 /// The story, then a second connection to the same database: migrations are idempotent and
 /// the data is still there.
 async fn story_and_reconnect(url: &str) {
@@ -403,9 +541,10 @@ async fn story_and_reconnect(url: &str) {
     story(&store).await;
     accounts_story(&store).await;
     aci_story(&store).await;
+    directory_story(&store).await;
     store.close().await;
     let again = connect(url).await.unwrap();
-    assert_eq!(again.list_cpts().await.unwrap().len(), 5);
+    assert_eq!(again.list_cpts().await.unwrap().len(), 7);
     again.close().await;
     assert_append_only(url).await;
 }

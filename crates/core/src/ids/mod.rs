@@ -13,6 +13,7 @@
 
 mod adeli;
 mod common;
+pub(crate) use common::luhn_check_digit;
 mod error;
 mod finess;
 mod insee;

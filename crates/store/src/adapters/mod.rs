@@ -6,6 +6,7 @@ mod accounts;
 mod aci;
 mod audit;
 mod cpts;
+mod directory;
 
 use crate::migrate::{CREATE_BOOKKEEPING, Migration, POSTGRES, SQLITE};
 use crate::{StoreError, StoreResult};

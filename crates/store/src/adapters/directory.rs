@@ -1,0 +1,668 @@
+//! Directory SQL: professionals as imported (replaced per import when they change), their
+//! places and specialties, local corrections and membership kept apart.
+
+use super::{PgStore, SqliteStore, Store, delegate};
+use crate::model::{
+    AnnuaireImport, AuditEvent, CptsId, DirectoryEntry, DirectoryQuery, DirectoryRow, ImportOutcome, ImportRecord,
+};
+use crate::{DirectoryStore, StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+use maillage_core::directory::model::{
+    Address, CorrectableField, Correction, ExerciseMode, Membership, MembershipStatus, NationalId, PracticePlace,
+    Professional, Specialty, StructureRef,
+};
+use maillage_core::ids::{Finess, InseeCode, Siret};
+use maillage_core::text::fold_for_search;
+use sqlx::Row;
+use std::collections::{HashMap, HashSet};
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+/// FNV-1a of the imported values: equal fingerprints mean nothing to write.
+fn fingerprint(p: &Professional) -> String {
+    let text = format!("{p:?}");
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// What a search matches: names, profession, communes.
+fn search_key(p: &Professional) -> String {
+    let mut parts = vec![p.family_name.as_str(), p.given_name.as_str()];
+    parts.extend(p.profession_label.as_deref());
+    parts.extend(p.places.iter().filter_map(|pl| pl.address.commune_label.as_deref()));
+    fold_for_search(&parts.join(" "))
+}
+
+fn status_str(s: MembershipStatus) -> &'static str {
+    match s {
+        MembershipStatus::Active => "active",
+        MembershipStatus::Suspended => "suspended",
+        MembershipStatus::Left => "left",
+    }
+}
+
+fn status(s: &str) -> StoreResult<MembershipStatus> {
+    match s {
+        "active" => Ok(MembershipStatus::Active),
+        "suspended" => Ok(MembershipStatus::Suspended),
+        "left" => Ok(MembershipStatus::Left),
+        other => Err(corrupt(format!("membership status {other:?}"))),
+    }
+}
+
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn like(word: &str) -> String {
+    let escaped: String = word.chars().filter(|c| !matches!(c, '%' | '_' | '\\')).collect();
+    format!("%{escaped}%")
+}
+
+macro_rules! directory_sql {
+    ($store:ty, $row:ty, $conn:ty) => {
+        impl $store {
+            async fn insert_professional(
+                conn: &mut $conn,
+                cpts: &str,
+                p: &Professional,
+                hash: &str,
+                import_id: &str,
+                now: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                let nid = p.national_id.to_string();
+                sqlx::query(
+                    "INSERT INTO dir_professional (cpts_id, national_id, civility, family_name, given_name,
+                        profession_code, profession_label, search_key, content_hash, first_seen_at, updated_at,
+                        last_import_id, left_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, NULL)",
+                )
+                .bind(cpts)
+                .bind(&nid)
+                .bind(p.civility.as_deref())
+                .bind(&p.family_name)
+                .bind(&p.given_name)
+                .bind(&p.profession_code)
+                .bind(p.profession_label.as_deref())
+                .bind(search_key(p))
+                .bind(hash)
+                .bind(now)
+                .bind(import_id)
+                .execute(&mut *conn)
+                .await?;
+                Self::insert_children(conn, cpts, &nid, p).await
+            }
+
+            /// `NotFound` unless the directory of `cpts` has this professional.
+            async fn ensure_professional(conn: &mut $conn, cpts: &str, national_id: &str) -> StoreResult<()> {
+                let known: Option<String> = sqlx::query_scalar(
+                    "SELECT national_id FROM dir_professional WHERE cpts_id = $1 AND national_id = $2",
+                )
+                .bind(cpts)
+                .bind(national_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+                known.map(|_| ()).ok_or(StoreError::NotFound)
+            }
+
+            async fn insert_children(conn: &mut $conn, cpts: &str, nid: &str, p: &Professional) -> StoreResult<()> {
+                for (i, s) in p.specialties.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO dir_specialty (cpts_id, national_id, position, kind, code, label)
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(cpts)
+                    .bind(nid)
+                    .bind(count(i))
+                    .bind(&s.kind)
+                    .bind(&s.code)
+                    .bind(&s.label)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                for (i, pl) in p.places.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO dir_place (cpts_id, national_id, place_key, position, technical_id, siret, finess,
+                            structure_name, line1, line2, postal_code, commune_code, commune_label, phone, email,
+                            exercise_mode, role, sector)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+                    )
+                    .bind(cpts)
+                    .bind(nid)
+                    .bind(&pl.key)
+                    .bind(count(i))
+                    .bind(pl.structure.technical_id.as_deref())
+                    .bind(pl.structure.siret.as_ref().map(|s| s.as_str().to_owned()))
+                    .bind(pl.structure.finess.as_ref().map(|f| f.as_str().to_owned()))
+                    .bind(pl.structure.name.as_deref())
+                    .bind(pl.address.line1.as_deref())
+                    .bind(pl.address.line2.as_deref())
+                    .bind(pl.address.postal_code.as_deref())
+                    .bind(pl.address.commune_code.as_ref().map(|c| c.as_str().to_owned()))
+                    .bind(pl.address.commune_label.as_deref())
+                    .bind(pl.phone.as_deref())
+                    .bind(pl.email.as_deref())
+                    .bind(pl.exercise_mode.code())
+                    .bind(pl.role.as_deref())
+                    .bind(pl.sector.as_deref())
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(|e| super::conflict_or(e, &format!("place {} of {nid} listed twice", pl.key)))?;
+                }
+                Ok(())
+            }
+
+            async fn professional(&self, cpts: &str, nid: &str) -> StoreResult<(Professional, DateTime<Utc>, Option<DateTime<Utc>>)> {
+                let row = sqlx::query(
+                    "SELECT civility, family_name, given_name, profession_code, profession_label, first_seen_at, left_at
+                     FROM dir_professional WHERE cpts_id = $1 AND national_id = $2",
+                )
+                .bind(cpts)
+                .bind(nid)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+                let specialties = sqlx::query(
+                    "SELECT kind, code, label FROM dir_specialty WHERE cpts_id = $1 AND national_id = $2 ORDER BY position",
+                )
+                .bind(cpts)
+                .bind(nid)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| Ok(Specialty { kind: r.try_get("kind")?, code: r.try_get("code")?, label: r.try_get("label")? }))
+                .collect::<StoreResult<Vec<_>>>()?;
+                let places = sqlx::query(
+                    "SELECT place_key, technical_id, siret, finess, structure_name, line1, line2, postal_code,
+                            commune_code, commune_label, phone, email, exercise_mode, role, sector
+                     FROM dir_place WHERE cpts_id = $1 AND national_id = $2 ORDER BY position",
+                )
+                .bind(cpts)
+                .bind(nid)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| {
+                    let siret: Option<String> = r.try_get("siret")?;
+                    let finess: Option<String> = r.try_get("finess")?;
+                    let commune: Option<String> = r.try_get("commune_code")?;
+                    let mode: String = r.try_get("exercise_mode")?;
+                    Ok(PracticePlace {
+                        key: r.try_get("place_key")?,
+                        structure: StructureRef {
+                            technical_id: r.try_get("technical_id")?,
+                            siret: siret.map(|s| Siret::parse(&s)).transpose().map_err(corrupt)?,
+                            finess: finess.map(|s| Finess::parse(&s)).transpose().map_err(corrupt)?,
+                            name: r.try_get("structure_name")?,
+                        },
+                        address: Address {
+                            line1: r.try_get("line1")?,
+                            line2: r.try_get("line2")?,
+                            postal_code: r.try_get("postal_code")?,
+                            commune_code: commune.map(|c| InseeCode::parse(&c)).transpose().map_err(corrupt)?,
+                            commune_label: r.try_get("commune_label")?,
+                        },
+                        phone: r.try_get("phone")?,
+                        email: r.try_get("email")?,
+                        exercise_mode: ExerciseMode::from_code(&mode),
+                        role: r.try_get("role")?,
+                        sector: r.try_get("sector")?,
+                    })
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+                let professional = Professional {
+                    national_id: NationalId::parse(nid).map_err(corrupt)?,
+                    civility: row.try_get("civility")?,
+                    family_name: row.try_get("family_name")?,
+                    given_name: row.try_get("given_name")?,
+                    profession_code: row.try_get("profession_code")?,
+                    profession_label: row.try_get("profession_label")?,
+                    specialties,
+                    places,
+                };
+                Ok((professional, row.try_get("first_seen_at")?, row.try_get("left_at")?))
+            }
+        }
+
+        impl DirectoryStore for $store {
+            async fn apply_import(
+                &self,
+                cpts: &CptsId,
+                import: &AnnuaireImport<'_>,
+                now: DateTime<Utc>,
+                audit: &AuditEvent,
+            ) -> StoreResult<ImportOutcome> {
+                let id = cpts.as_str();
+                let mut tx = self.pool.begin().await?;
+                let existing: HashMap<String, (String, bool)> = sqlx::query(
+                    "SELECT national_id, content_hash, left_at IS NOT NULL AS gone FROM dir_professional WHERE cpts_id = $1",
+                )
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get("national_id")?, (r.try_get("content_hash")?, r.try_get("gone")?))))
+                .collect::<StoreResult<_>>()?;
+                let mut outcome = ImportOutcome::default();
+                let mut seen = HashSet::with_capacity(import.professionals.len());
+                for p in import.professionals {
+                    let nid = p.national_id.to_string();
+                    if !seen.insert(nid.clone()) {
+                        return Err(StoreError::Conflict(format!("professional {nid} listed twice in the import")));
+                    }
+                    let hash = fingerprint(p);
+                    match existing.get(&nid) {
+                        None => {
+                            Self::insert_professional(&mut tx, id, p, &hash, &import.id, now).await?;
+                            outcome.inserted += 1;
+                        }
+                        Some((old, gone)) => {
+                            if *gone {
+                                outcome.returned += 1;
+                            }
+                            if *old == hash {
+                                if *gone {
+                                    sqlx::query(
+                                        "UPDATE dir_professional SET left_at = NULL, updated_at = $3
+                                         WHERE cpts_id = $1 AND national_id = $2",
+                                    )
+                                    .bind(id)
+                                    .bind(&nid)
+                                    .bind(now)
+                                    .execute(&mut *tx)
+                                    .await?;
+                                } else {
+                                    outcome.unchanged += 1;
+                                }
+                                continue;
+                            }
+                            sqlx::query(
+                                "UPDATE dir_professional SET civility = $3, family_name = $4, given_name = $5,
+                                    profession_code = $6, profession_label = $7, search_key = $8, content_hash = $9,
+                                    updated_at = $10, last_import_id = $11, left_at = NULL
+                                 WHERE cpts_id = $1 AND national_id = $2",
+                            )
+                            .bind(id)
+                            .bind(&nid)
+                            .bind(p.civility.as_deref())
+                            .bind(&p.family_name)
+                            .bind(&p.given_name)
+                            .bind(&p.profession_code)
+                            .bind(p.profession_label.as_deref())
+                            .bind(search_key(p))
+                            .bind(&hash)
+                            .bind(now)
+                            .bind(&import.id)
+                            .execute(&mut *tx)
+                            .await?;
+                            for table in ["dir_specialty", "dir_place"] {
+                                sqlx::query(&format!("DELETE FROM {table} WHERE cpts_id = $1 AND national_id = $2"))
+                                    .bind(id)
+                                    .bind(&nid)
+                                    .execute(&mut *tx)
+                                    .await?;
+                            }
+                            Self::insert_children(&mut tx, id, &nid, p).await?;
+                            outcome.updated += 1;
+                        }
+                    }
+                }
+                if import.source == "annuaire" {
+                    for (nid, (_, gone)) in &existing {
+                        if !gone && !seen.contains(nid) {
+                            sqlx::query(
+                                "UPDATE dir_professional SET left_at = $3, updated_at = $3
+                                 WHERE cpts_id = $1 AND national_id = $2",
+                            )
+                            .bind(id)
+                            .bind(nid)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                            outcome.marked_left += 1;
+                        }
+                    }
+                }
+                let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+                sqlx::query(
+                    "INSERT INTO dir_import (cpts_id, id, source, file_name, imported_at, lines_read, kept, inserted,
+                        updated, unchanged, marked_left, returned)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(id)
+                .bind(&import.id)
+                .bind(import.source)
+                .bind(&import.file_name)
+                .bind(now)
+                .bind(n(import.lines_read))
+                .bind(count(import.professionals.len()))
+                .bind(n(outcome.inserted))
+                .bind(n(outcome.updated))
+                .bind(n(outcome.unchanged))
+                .bind(n(outcome.marked_left))
+                .bind(n(outcome.returned))
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| super::conflict_or(e, "this import was applied already"))?;
+                let mut audit = audit.clone();
+                audit.detail = format!(
+                    "{} — {} lus, {} retenus : {} ajoutés, {} modifiés, {} inchangés, {} partis, {} revenus",
+                    import.file_name,
+                    import.lines_read,
+                    import.professionals.len(),
+                    outcome.inserted,
+                    outcome.updated,
+                    outcome.unchanged,
+                    outcome.marked_left,
+                    outcome.returned
+                );
+                Self::insert_audit(&mut tx, &audit).await?;
+                tx.commit().await?;
+                Ok(outcome)
+            }
+
+            async fn list_imports(&self, cpts: &CptsId) -> StoreResult<Vec<ImportRecord>> {
+                let rows = sqlx::query(
+                    "SELECT id, source, file_name, imported_at, lines_read, kept, inserted, updated, unchanged,
+                            marked_left, returned
+                     FROM dir_import WHERE cpts_id = $1 ORDER BY imported_at DESC, id",
+                )
+                .bind(cpts.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                let u = |v: i64| u64::try_from(v).unwrap_or(0);
+                rows.iter()
+                    .map(|r| {
+                        Ok(ImportRecord {
+                            id: r.try_get("id")?,
+                            source: r.try_get("source")?,
+                            file_name: r.try_get("file_name")?,
+                            imported_at: r.try_get("imported_at")?,
+                            lines_read: u(r.try_get("lines_read")?),
+                            kept: u(r.try_get("kept")?),
+                            outcome: ImportOutcome {
+                                inserted: u(r.try_get("inserted")?),
+                                updated: u(r.try_get("updated")?),
+                                unchanged: u(r.try_get("unchanged")?),
+                                marked_left: u(r.try_get("marked_left")?),
+                                returned: u(r.try_get("returned")?),
+                            },
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn directory_entry(&self, cpts: &CptsId, national_id: &str) -> StoreResult<DirectoryEntry> {
+                let id = cpts.as_str();
+                let (professional, first_seen_at, left_at) = self.professional(id, national_id).await?;
+                let corrections = sqlx::query(
+                    "SELECT field, place_key, value FROM dir_correction WHERE cpts_id = $1 AND national_id = $2
+                     ORDER BY corrected_at, field, place_key",
+                )
+                .bind(id)
+                .bind(national_id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| {
+                    let field: String = r.try_get("field")?;
+                    let place: String = r.try_get("place_key")?;
+                    Ok(Correction {
+                        field: field.parse().map_err(corrupt)?,
+                        place: (!place.is_empty()).then_some(place),
+                        value: r.try_get("value")?,
+                    })
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+                let membership = sqlx::query(
+                    "SELECT joined_on, left_on, status, dues_paid_until, profession_referent, board_role
+                     FROM dir_membership WHERE cpts_id = $1 AND national_id = $2",
+                )
+                .bind(id)
+                .bind(national_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| {
+                    let s: String = r.try_get("status")?;
+                    Ok::<_, StoreError>(Membership {
+                        joined_on: r.try_get("joined_on")?,
+                        left_on: r.try_get("left_on")?,
+                        status: status(&s)?,
+                        dues_paid_until: r.try_get("dues_paid_until")?,
+                        profession_referent: r.try_get("profession_referent")?,
+                        board_role: r.try_get("board_role")?,
+                    })
+                })
+                .transpose()?;
+                Ok(DirectoryEntry { professional, first_seen_at, left_at, corrections, membership })
+            }
+
+            async fn search_directory(
+                &self,
+                cpts: &CptsId,
+                q: &DirectoryQuery,
+            ) -> StoreResult<(Vec<DirectoryRow>, u64)> {
+                let id = cpts.as_str();
+                let folded = q.text.as_deref().map(fold_for_search).unwrap_or_default();
+                let mut words = folded.split(' ').filter(|w| !w.is_empty()).map(like);
+                let (w1, w2, w3) = (words.next(), words.next(), words.next());
+                let member_sql = "EXISTS (SELECT 1 FROM dir_membership m WHERE m.cpts_id = p.cpts_id
+                                  AND m.national_id = p.national_id AND m.status = 'active')";
+                let filter = format!(
+                    "FROM dir_professional p
+                     WHERE p.cpts_id = $1
+                       AND ($2 IS NULL OR p.search_key LIKE $2) AND ($3 IS NULL OR p.search_key LIKE $3)
+                       AND ($4 IS NULL OR p.search_key LIKE $4)
+                       AND ($5 IS NULL OR p.profession_code = $5)
+                       AND ($6 IS NULL OR EXISTS (SELECT 1 FROM dir_place pl WHERE pl.cpts_id = p.cpts_id
+                                                  AND pl.national_id = p.national_id AND pl.commune_code = $6))
+                       AND ($7 IS NULL OR {member_sql} = $7)
+                       AND ($8 OR p.left_at IS NULL)"
+                );
+                macro_rules! bind_filter {
+                    ($query:expr) => {
+                        $query
+                            .bind(id)
+                            .bind(w1.as_deref())
+                            .bind(w2.as_deref())
+                            .bind(w3.as_deref())
+                            .bind(q.profession.as_deref())
+                            .bind(q.commune.as_deref())
+                            .bind(q.member)
+                            .bind(q.include_left)
+                    };
+                }
+                let total: i64 =
+                    bind_filter!(sqlx::query_scalar(&format!("SELECT COUNT(*) {filter}"))).fetch_one(&self.pool).await?;
+                let rows = bind_filter!(sqlx::query(&format!(
+                    "SELECT p.national_id, p.civility, p.family_name, p.given_name, p.profession_code,
+                            p.profession_label, p.left_at IS NOT NULL AS gone, {member_sql} AS member {filter}
+                     ORDER BY p.family_name, p.given_name, p.national_id LIMIT $9 OFFSET $10"
+                )))
+                .bind(i64::from(q.limit.clamp(1, 500)))
+                .bind(i64::from(q.offset))
+                .fetch_all(&self.pool)
+                .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    let nid: String = r.try_get("national_id")?;
+                    let communes: Vec<String> = sqlx::query_scalar(
+                        "SELECT DISTINCT commune_code FROM dir_place
+                         WHERE cpts_id = $1 AND national_id = $2 AND commune_code IS NOT NULL ORDER BY commune_code",
+                    )
+                    .bind(id)
+                    .bind(&nid)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    out.push(DirectoryRow {
+                        national_id: nid,
+                        civility: r.try_get("civility")?,
+                        family_name: r.try_get("family_name")?,
+                        given_name: r.try_get("given_name")?,
+                        profession_code: r.try_get("profession_code")?,
+                        profession_label: r.try_get("profession_label")?,
+                        communes,
+                        member: r.try_get("member")?,
+                        left: r.try_get("gone")?,
+                    });
+                }
+                Ok((out, u64::try_from(total).unwrap_or(0)))
+            }
+
+            async fn put_correction(
+                &self,
+                cpts: &CptsId,
+                national_id: &str,
+                c: &Correction,
+                by: &str,
+                now: DateTime<Utc>,
+                audit: &AuditEvent,
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                Self::ensure_professional(&mut tx, cpts.as_str(), national_id).await?;
+                sqlx::query(
+                    "INSERT INTO dir_correction (cpts_id, national_id, field, place_key, value, corrected_by, corrected_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (cpts_id, national_id, field, place_key)
+                     DO UPDATE SET value = excluded.value, corrected_by = excluded.corrected_by,
+                                   corrected_at = excluded.corrected_at",
+                )
+                .bind(cpts.as_str())
+                .bind(national_id)
+                .bind(c.field.code())
+                .bind(c.place.as_deref().unwrap_or(""))
+                .bind(&c.value)
+                .bind(by)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                Self::insert_audit(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn delete_correction(
+                &self,
+                cpts: &CptsId,
+                national_id: &str,
+                field: CorrectableField,
+                place: Option<&str>,
+                audit: &AuditEvent,
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "DELETE FROM dir_correction WHERE cpts_id = $1 AND national_id = $2 AND field = $3 AND place_key = $4",
+                )
+                .bind(cpts.as_str())
+                .bind(national_id)
+                .bind(field.code())
+                .bind(place.unwrap_or(""))
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Self::insert_audit(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn put_membership(
+                &self,
+                cpts: &CptsId,
+                national_id: &str,
+                m: &Membership,
+                now: DateTime<Utc>,
+                audit: &AuditEvent,
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                Self::ensure_professional(&mut tx, cpts.as_str(), national_id).await?;
+                sqlx::query(
+                    "INSERT INTO dir_membership (cpts_id, national_id, joined_on, left_on, status, dues_paid_until,
+                        profession_referent, board_role, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                     ON CONFLICT (cpts_id, national_id)
+                     DO UPDATE SET joined_on = excluded.joined_on, left_on = excluded.left_on, status = excluded.status,
+                                   dues_paid_until = excluded.dues_paid_until,
+                                   profession_referent = excluded.profession_referent,
+                                   board_role = excluded.board_role, updated_at = excluded.updated_at",
+                )
+                .bind(cpts.as_str())
+                .bind(national_id)
+                .bind(m.joined_on)
+                .bind(m.left_on)
+                .bind(status_str(m.status))
+                .bind(m.dues_paid_until)
+                .bind(m.profession_referent)
+                .bind(m.board_role.as_deref())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                Self::insert_audit(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+directory_sql!(SqliteStore, sqlx::sqlite::SqliteRow, sqlx::SqliteConnection);
+directory_sql!(PgStore, sqlx::postgres::PgRow, sqlx::PgConnection);
+
+impl DirectoryStore for Store {
+    async fn apply_import(
+        &self,
+        cpts: &CptsId,
+        import: &AnnuaireImport<'_>,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<ImportOutcome> {
+        delegate!(self, s => s.apply_import(cpts, import, now, audit))
+    }
+    async fn list_imports(&self, cpts: &CptsId) -> StoreResult<Vec<ImportRecord>> {
+        delegate!(self, s => s.list_imports(cpts))
+    }
+    async fn directory_entry(&self, cpts: &CptsId, national_id: &str) -> StoreResult<DirectoryEntry> {
+        delegate!(self, s => s.directory_entry(cpts, national_id))
+    }
+    async fn search_directory(&self, cpts: &CptsId, query: &DirectoryQuery) -> StoreResult<(Vec<DirectoryRow>, u64)> {
+        delegate!(self, s => s.search_directory(cpts, query))
+    }
+    async fn put_correction(
+        &self,
+        cpts: &CptsId,
+        national_id: &str,
+        correction: &Correction,
+        by: &str,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        delegate!(self, s => s.put_correction(cpts, national_id, correction, by, now, audit))
+    }
+    async fn delete_correction(
+        &self,
+        cpts: &CptsId,
+        national_id: &str,
+        field: CorrectableField,
+        place: Option<&str>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        delegate!(self, s => s.delete_correction(cpts, national_id, field, place, audit))
+    }
+    async fn put_membership(
+        &self,
+        cpts: &CptsId,
+        national_id: &str,
+        membership: &Membership,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        delegate!(self, s => s.put_membership(cpts, national_id, membership, now, audit))
+    }
+}
