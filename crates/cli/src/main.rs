@@ -56,6 +56,16 @@ enum Command {
     },
     /// Start the server with demonstration data and one account per role (credentials printed).
     Demo(commands::serve::Args),
+    /// Import data into a CPTS (the Annuaire Santé extract).
+    Import {
+        #[command(subcommand)]
+        command: commands::import::ImportCommand,
+    },
+    /// The directory's tools (a fictitious national extract for benchmarks and demos).
+    Directory {
+        #[command(subcommand)]
+        command: commands::import::DirectoryCommand,
+    },
     /// Back up the SQLite database, online (PostgreSQL: pg_dump, see docs/operations.md).
     Backup(commands::backup::BackupArgs),
     /// Restore a backup made by `maillage backup`; the server must be stopped.
@@ -72,6 +82,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(&args),
         Command::Demo(args) => commands::demo::run(&args),
         Command::Admin { command } => commands::admin::run(&command, cli.format),
+        Command::Import { command } => commands::import::run_import(&command, cli.format),
+        Command::Directory { command } => commands::import::run_directory(&command),
         Command::Backup(args) => commands::backup::backup(&args, cli.format),
         Command::Restore(args) => commands::backup::restore(&args, cli.format),
     };

@@ -4,5 +4,6 @@ pub mod backup;
 pub mod communes;
 pub mod demo;
 pub mod ids;
+pub mod import;
 pub mod serve;
 pub mod territory;
