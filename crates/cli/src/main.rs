@@ -15,17 +15,27 @@ pub type CliResult = Result<ExitCode, Box<dyn std::error::Error>>;
 #[derive(Parser, Debug)]
 #[command(name = "maillage", version, about = "Maillage: the open platform of a CPTS and of the national plan")]
 pub struct Cli {
-    /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    /// Output format: table or json; `maillage export` also takes csv, vcard and fhir.
+    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Table)]
+    format: FormatArg,
     #[command(subcommand)]
     command: Command,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Format {
     Table,
     Json,
+}
+
+/// Every value `--format` takes; the export formats only make sense for `maillage export`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum FormatArg {
+    Table,
+    Json,
+    Csv,
+    Vcard,
+    Fhir,
 }
 
 #[derive(Subcommand, Debug)]
@@ -66,6 +76,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::import::DirectoryCommand,
     },
+    /// Export data of a CPTS (the directory as CSV, vCard or FHIR R4).
+    Export {
+        #[command(subcommand)]
+        command: commands::export::ExportCommand,
+    },
     /// Back up the SQLite database, online (PostgreSQL: pg_dump, see docs/operations.md).
     Backup(commands::backup::BackupArgs),
     /// Restore a backup made by `maillage backup`; the server must be stopped.
@@ -74,19 +89,47 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let export_format = match cli.format {
+        FormatArg::Csv => Some(commands::export::ExportFormat::Csv),
+        FormatArg::Vcard => Some(commands::export::ExportFormat::Vcard),
+        FormatArg::Fhir => Some(commands::export::ExportFormat::Fhir),
+        FormatArg::Table | FormatArg::Json => None,
+    };
+    if let Command::Export { command } = &cli.command {
+        return finish(commands::export::run(command, export_format));
+    }
+    let format = match cli.format {
+        FormatArg::Table => Format::Table,
+        FormatArg::Json => Format::Json,
+        other => {
+            let name = other.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default();
+            eprintln!("error: --format {name} is for `maillage export`; use table or json here");
+            return ExitCode::from(2);
+        }
+    };
     let result = match cli.command {
-        Command::Territory(args) => commands::territory::run(&args, cli.format),
-        Command::Aci { command } => commands::aci::run(&command, cli.format),
-        Command::Ids { command } => commands::ids::run(&command, cli.format),
-        Command::Communes { command } => commands::communes::run(&command, cli.format),
+        Command::Territory(args) => commands::territory::run(&args, format),
+        Command::Aci { command } => commands::aci::run(&command, format),
+        Command::Ids { command } => commands::ids::run(&command, format),
+        Command::Communes { command } => commands::communes::run(&command, format),
         Command::Serve(args) => commands::serve::run(&args),
         Command::Demo(args) => commands::demo::run(&args),
-        Command::Admin { command } => commands::admin::run(&command, cli.format),
-        Command::Import { command } => commands::import::run_import(&command, cli.format),
+        Command::Admin { command } => commands::admin::run(&command, format),
+        Command::Import { command } => commands::import::run_import(&command, format),
         Command::Directory { command } => commands::import::run_directory(&command),
-        Command::Backup(args) => commands::backup::backup(&args, cli.format),
-        Command::Restore(args) => commands::backup::restore(&args, cli.format),
+        Command::Export { .. } => unreachable_export(),
+        Command::Backup(args) => commands::backup::backup(&args, format),
+        Command::Restore(args) => commands::backup::restore(&args, format),
     };
+    finish(result)
+}
+
+/// `maillage export` is dispatched before the others (it takes its own formats).
+fn unreachable_export() -> CliResult {
+    Ok(ExitCode::from(2))
+}
+
+fn finish(result: CliResult) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {

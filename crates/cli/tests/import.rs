@@ -85,6 +85,39 @@ async fn imports_the_territory_once_and_refuses_a_broken_file_whole() {
     assert_eq!(again["outcome"]["unchanged"].as_u64(), Some(professionals), "{again}");
     assert_eq!(again["outcome"]["inserted"], 0);
 
+    // Exports: one CSV line per place, one vCard per professional, a FHIR Bundle that an
+    // independent validator accepts.
+    let csv = maillage(&["export", "directory", "--cpts", &id, "--data-dir", &s(&data), "--format", "csv"]);
+    assert!(csv.status.success(), "{}", String::from_utf8_lossy(&csv.stderr));
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    assert!(csv.starts_with("\u{feff}identifiant_national,"));
+    assert!(csv.lines().count() as u64 > professionals, "a line per place");
+    let vcard = maillage(&["export", "directory", "--cpts", &id, "--data-dir", &s(&data), "--format", "vcard"]);
+    let vcard = String::from_utf8(vcard.stdout).unwrap();
+    assert_eq!(vcard.matches("BEGIN:VCARD").count() as u64, professionals);
+    let fhir = dir.join("directory.fhir.json");
+    let out = maillage(&[
+        "export",
+        "directory",
+        "--cpts",
+        &id,
+        "--data-dir",
+        &s(&data),
+        "--format",
+        "fhir",
+        "--out",
+        &s(&fhir),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bundle: Value = serde_json::from_str(&std::fs::read_to_string(&fhir).unwrap()).unwrap();
+    assert_eq!(bundle["resourceType"], "Bundle");
+    let practitioners =
+        bundle["entry"].as_array().unwrap().iter().filter(|e| e["resource"]["resourceType"] == "Practitioner");
+    assert_eq!(practitioners.count() as u64, professionals);
+    validate_fhir(&fhir);
+    let out = maillage(&["territory", "--communes", "41018", "--format", "csv"]);
+    assert_eq!(out.status.code(), Some(2), "export formats belong to `maillage export`");
+
     // A broken line in the territory (an RPPS of 10 digits) and a line cut short: refused with
     // line and column, and nothing is written — not even the good lines.
     let text = std::fs::read_to_string(&extract).unwrap();
@@ -134,4 +167,22 @@ async fn imports_the_territory_once_and_refuses_a_broken_file_whole() {
     assert_eq!(out.status.code(), Some(1));
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::remove_dir_all(&other).unwrap();
+}
+
+/// Runs the independent FHIR validator (tools/fhir-validate, installed by scripts/test). Without
+/// it the check is skipped locally and fails under CI.
+fn validate_fhir(file: &Path) {
+    let tool = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/fhir-validate");
+    if !tool.join("node_modules").exists() {
+        assert!(std::env::var_os("CI").is_none(), "CI must install the FHIR validator (scripts/test does)");
+        eprintln!("skipping FHIR validation: run scripts/test (or npm ci in tools/fhir-validate)");
+        return;
+    }
+    let out = Command::new("node").arg(tool.join("validate.js")).arg(file).output().expect("node runs");
+    assert!(
+        out.status.success(),
+        "FHIR validation failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -102,6 +102,25 @@ fn progress(total_bytes: Option<u64>) -> impl FnMut(&ScanStats) {
     }
 }
 
+/// The CPTS named by `id` in `store`, or `None` after saying why on stderr.
+pub async fn cpts_or_exit(
+    store: &maillage_store::Store,
+    id: &str,
+) -> Result<Option<maillage_store::Cpts>, Box<dyn std::error::Error>> {
+    let Some(cpts_id) = CptsId::parse(id) else {
+        eprintln!("error: {id:?} is not a CPTS id");
+        return Ok(None);
+    };
+    match store.get_cpts(&cpts_id).await {
+        Ok(c) => Ok(Some(c)),
+        Err(maillage_store::StoreError::NotFound) => {
+            eprintln!("error: no CPTS {cpts_id} in this database");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub fn run_import(command: &ImportCommand, format: Format) -> crate::CliResult {
     let ImportCommand::Annuaire { file, cpts, margin_km, dry_run, server } = command;
     if !(0.0..=100.0).contains(margin_km) {

@@ -15,10 +15,12 @@
 pub mod annuaire;
 pub mod collect;
 pub mod draft;
+pub mod fhir;
 pub mod filter;
 pub mod model;
 pub mod professions;
 pub mod scan;
+pub mod stats;
 pub mod synth;
 
 pub use annuaire::{

@@ -58,6 +58,9 @@ pub trait ScanSink {
     fn unplaced(&mut self, _line: u64, _postal_code: &str) -> Result<(), Self::Error> {
         Ok(())
     }
+    /// A line outside the territory, with its commune code as written (possibly empty): for
+    /// counts beyond the territory (e.g. its départements). Must stay cheap: most lines go here.
+    fn outside(&mut self, _line: &[u8], _commune: &[u8]) {}
     /// Called every [`ScanOptions::progress_every`] lines, and once at the end.
     fn progress(&mut self, _stats: &ScanStats) {}
 }
@@ -166,7 +169,10 @@ pub fn scan_with<R: BufRead, S: ScanSink>(
                 Some(_) => filter.locate_bytes(commune.unwrap_or_default(), postal.unwrap_or_default()),
             };
             match placement {
-                Placement::Outside => stats.filtered_out += 1,
+                Placement::Outside => {
+                    stats.filtered_out += 1;
+                    sink.outside(line, commune.unwrap_or_default());
+                }
                 Placement::Unplaced => {
                     stats.unplaced += 1;
                     let p = String::from_utf8_lossy(postal.unwrap_or_default());
