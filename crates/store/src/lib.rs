@@ -260,4 +260,36 @@ pub trait DirectoryStore {
         now: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The profession codes of the professionals still listed (not marked as left), each with
+    /// its count, by code: what a search can filter on.
+    fn directory_professions(&self, cpts: &CptsId) -> impl Future<Output = StoreResult<Vec<(String, u64)>>> + Send;
+    /// Links an account of the CPTS to a professional of its directory (the account's previous
+    /// link, if any, is replaced). `NotFound` unless the account belongs to this CPTS and the
+    /// directory has the professional; `Conflict` if another account is linked to them.
+    fn link_account_professional(
+        &self,
+        cpts: &CptsId,
+        account_id: &str,
+        national_id: &str,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Removes an account's link (`NotFound` if it has none).
+    fn unlink_account_professional(
+        &self,
+        cpts: &CptsId,
+        account_id: &str,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The national id of the professional an account is linked to, in this CPTS.
+    fn professional_of_account(
+        &self,
+        cpts: &CptsId,
+        account_id: &str,
+    ) -> impl Future<Output = StoreResult<Option<String>>> + Send;
+    /// The account linked to a professional, in this CPTS.
+    fn account_of_professional(
+        &self,
+        cpts: &CptsId,
+        national_id: &str,
+    ) -> impl Future<Output = StoreResult<Option<String>>> + Send;
 }

@@ -532,6 +532,43 @@ async fn directory_story(store: &Store) {
     let other = store.create_cpts(&NewCpts { name: "CPTS Voisine 2".into(), communes: codes(&["41047"]) }, at(1)).await;
     let other = other.unwrap();
     assert!(matches!(store.directory_entry(&other.id, "810001234567").await, Err(StoreError::NotFound)));
+
+    // The professions present, for the search form: those still listed, counted.
+    assert_eq!(store.directory_professions(&id).await.unwrap(), [("10".to_owned(), 1), ("60".to_owned(), 2)]);
+    assert!(store.directory_professions(&other.id).await.unwrap().is_empty());
+
+    // Accounts linked to professionals: one each way, replaced, refused across tenants.
+    let member = |email: &str, cpts: &maillage_store::CptsId| NewAccount {
+        email: email.into(),
+        display_name: "Élise Martin".into(),
+        password_hash: None,
+        role: Role::MemberProfessional { cpts: cpts.clone() },
+    };
+    let elise = store.create_account(&member("elise@example.test", &id), at(8)).await.unwrap();
+    let ines = store.create_account(&member("ines@example.test", &id), at(8)).await.unwrap();
+    let stranger = store.create_account(&member("autre@example.test", &other.id), at(8)).await.unwrap();
+    let before = store.audit_count(Some(&id)).await.unwrap();
+    assert_eq!(store.professional_of_account(&id, &elise.id).await.unwrap(), None);
+    let link = |who: &str| audit_event(&id, "update", who);
+    store.link_account_professional(&id, &elise.id, "810009876543", &link("elise")).await.unwrap();
+    store.link_account_professional(&id, &elise.id, "810001234567", &link("elise")).await.unwrap();
+    assert_eq!(store.professional_of_account(&id, &elise.id).await.unwrap().as_deref(), Some("810001234567"));
+    assert_eq!(store.account_of_professional(&id, "810001234567").await.unwrap(), Some(elise.id.clone()));
+    assert_eq!(store.account_of_professional(&id, "810009876543").await.unwrap(), None, "the link moved");
+    let err = store.link_account_professional(&id, &ines.id, "810001234567", &link("ines")).await;
+    assert!(matches!(err, Err(StoreError::Conflict(_))), "one account per professional: {err:?}");
+    let err = store.link_account_professional(&id, &ines.id, "899999999999", &link("ines")).await;
+    assert!(matches!(err, Err(StoreError::NotFound)), "unknown professional: {err:?}");
+    let err = store.link_account_professional(&id, &stranger.id, "810009876543", &link("x")).await;
+    assert!(matches!(err, Err(StoreError::NotFound)), "another tenant's account: {err:?}");
+    assert_eq!(store.professional_of_account(&other.id, &elise.id).await.unwrap(), None, "tenants apart");
+    assert_eq!(store.audit_count(Some(&id)).await.unwrap(), before + 2, "refusals leave no event");
+    store.unlink_account_professional(&id, &elise.id, &link("elise")).await.unwrap();
+    assert_eq!(store.professional_of_account(&id, &elise.id).await.unwrap(), None);
+    let err = store.unlink_account_professional(&id, &elise.id, &link("elise")).await;
+    assert!(matches!(err, Err(StoreError::NotFound)), "{err:?}");
+    store.link_account_professional(&id, &ines.id, "810001234567", &link("ines")).await.unwrap();
+    assert_eq!(store.audit_count(Some(&id)).await.unwrap(), before + 4);
 }
 
 /// The story, then a second connection to the same database: migrations are idempotent and

@@ -15,6 +15,7 @@ use serde::Serialize;
 use std::collections::BTreeSet;
 
 pub mod aci;
+pub mod directory;
 
 /// Who did what, for the audit log.
 pub struct Ctx<'a> {
@@ -138,6 +139,8 @@ pub enum Need {
     Accounts,
     /// The ACI contract and its spending (read).
     Contract,
+    /// Personal data of the CPTS's people: the directory of professionals (read).
+    PersonalData,
 }
 
 impl Need {
@@ -148,6 +151,7 @@ impl Need {
             Need::Audit => Action::ViewCptsAudit(scope),
             Need::Accounts => Action::ManageCptsAccounts(scope),
             Need::Contract => Action::ViewContract(scope),
+            Need::PersonalData => Action::ViewCptsPersonalData(scope),
         }
     }
 }

@@ -34,7 +34,7 @@ use tower_http::trace::TraceLayer;
 
 /// All routes of the application.
 pub fn router(state: AppState) -> Router {
-    use pages::{account, aci, admin, cpts, observatory};
+    use pages::{account, aci, admin, cpts, directory, observatory};
     let pages = Router::new()
         .route("/", get(cpts::root))
         .route("/connexion", get(auth::login::page).post(auth::login::submit))
@@ -58,6 +58,14 @@ pub fn router(state: AppState) -> Router {
         .route("/cpts/{id}/depenses", get(aci::expenses).post(aci::save_expense))
         .route("/cpts/{id}/depenses.csv", get(aci::expenses_csv))
         .route("/cpts/{id}/depenses/{expense}/supprimer", post(aci::delete_expense))
+        .route("/cpts/{id}/annuaire", get(directory::search))
+        .route("/cpts/{id}/annuaire/imports", get(directory::imports))
+        .route("/cpts/{id}/annuaire/moi", get(directory::me))
+        .route("/cpts/{id}/annuaire/{national_id}", get(directory::profile))
+        .route("/cpts/{id}/annuaire/{national_id}/corrections", post(directory::save_correction))
+        .route("/cpts/{id}/annuaire/{national_id}/corrections/supprimer", post(directory::delete_correction))
+        .route("/cpts/{id}/annuaire/{national_id}/adhesion", post(directory::save_membership))
+        .route("/cpts/{id}/annuaire/{national_id}/compte", post(directory::save_link))
         .route("/admin", get(admin::home))
         .route("/admin/cpts", post(admin::create_cpts))
         .route("/admin/comptes", get(admin::accounts).post(admin::create_account))

@@ -8,13 +8,19 @@ use maillage_core::aci::spending::{Expense, ExpenseCategory, PayeeKind};
 use maillage_core::aci::{
     Cents, Contract, CrisisDeclaration, EngagedMission, Indicator, IndicatorKind, IndicatorResult, MissionId,
 };
+use maillage_core::directory::collect::collect;
+use maillage_core::directory::filter::TerritoryFilter;
+use maillage_core::directory::model::{CorrectableField, Correction, Membership, MembershipStatus};
+use maillage_core::directory::synth;
 use maillage_core::ids::InseeCode;
 use maillage_core::refdata::Reference;
 use maillage_core::territory::communes_within;
-use maillage_store::{AccountStore, AciStore, AuditEvent, CptsStore, NewAccount, NewCpts, Store};
+use maillage_store::{
+    AccountStore, AciStore, AnnuaireImport, AuditEvent, CptsStore, DirectoryStore, NewAccount, NewCpts, Store,
+};
 use maillage_web::auth::secrets::hash_password;
 use rand::Rng;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::process::ExitCode;
 
 /// Blois and its eight neighbours.
@@ -35,6 +41,9 @@ const MEMBERS: [(&str, &str); 12] = [
     ("Maël Dupuis", "diététicien"),
     ("Chloé Barbier", "orthoptiste"),
 ];
+
+/// The profession code (TRE_G15) of each of [`MEMBERS`], in the same order.
+const MEMBER_PROFESSIONS: [&str; 12] = ["10", "10", "60", "21", "70", "50", "40", "91", "80", "93", "95", "92"];
 
 pub fn run(args: &Args) -> crate::CliResult {
     serve::init_logging();
@@ -147,26 +156,135 @@ pub async fn seed(
         ));
     }
     let mut printed = Vec::new();
+    let mut member_accounts = Vec::new();
     for (i, (label, email, name, role)) in people.into_iter().enumerate() {
         let pw = password();
         let hash = hash_password(pw.clone()).await?;
-        match store.account_credentials(&email).await? {
-            Some(existing) => store.set_password_hash(&existing.account.id, &hash).await?,
+        let member = matches!(role, Role::MemberProfessional { .. });
+        let id = match store.account_credentials(&email).await? {
+            Some(existing) => {
+                store.set_password_hash(&existing.account.id, &hash).await?;
+                existing.account.id
+            }
             None => {
                 store
                     .create_account(
                         &NewAccount { email: email.clone(), display_name: name, password_hash: Some(hash), role },
                         now,
                     )
-                    .await?;
+                    .await?
+                    .id
             }
+        };
+        if member {
+            member_accounts.push(id);
         }
         // Print one member professional; the others exist to populate the CPTS.
         if i < 8 {
             printed.push((label, email, pw));
         }
     }
+    seed_directory(store, &blaisois, &member_accounts, now).await?;
     Ok(printed)
+}
+
+/// The Blaisois directory, unless the CPTS has imported one already: a synthetic extract of the
+/// Blaisois communes (fictitious people, the real file layout) imported as the national extract
+/// would be; the demo's member accounts made members of professionals of their profession and
+/// linked to them (each corrects her own contact details); a few local corrections.
+async fn seed_directory(
+    store: &Store,
+    cpts: &CptsId,
+    member_accounts: &[String],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    if !store.list_imports(cpts).await?.is_empty() {
+        return Ok(());
+    }
+    let mut extract = Vec::new();
+    synth::write_extract(&mut extract, 600, 41_018, &BLAISOIS)?;
+    let collected = collect(extract.as_slice(), &TerritoryFilter::everything(), 0, |_| {})
+        .map_err(|e| format!("demo directory extract: {e}"))?;
+    let event = |action: &str, object_type: &str, object_id: &str, detail: &str| AuditEvent {
+        cpts_id: Some(cpts.clone()),
+        id: format!("{:032x}", rand::random::<u128>()),
+        at: now,
+        account_id: None,
+        account_label: "maillage demo".into(),
+        role: "system".into(),
+        action: action.into(),
+        object_type: object_type.into(),
+        object_id: object_id.into(),
+        request_id: "demo".into(),
+        detail: detail.into(),
+    };
+    let import = AnnuaireImport {
+        id: "demo-annuaire".into(),
+        source: "annuaire",
+        file_name: "extrait synthétique de démonstration (Blaisois)".into(),
+        lines_read: collected.lines_read,
+        professionals: &collected.professionals,
+    };
+    store.apply_import(cpts, &import, now, &event("import", "directory", "demo-annuaire", "")).await?;
+
+    // Each member account: a professional of its profession (a general practitioner for the
+    // doctors) not taken yet, else anybody left.
+    let mut taken = HashSet::new();
+    let mut members = Vec::new();
+    for (i, (account, code)) in member_accounts.iter().zip(MEMBER_PROFESSIONS).enumerate() {
+        let free = |p: &&maillage_core::directory::model::Professional| !taken.contains(&p.national_id);
+        let gp = |p: &&maillage_core::directory::model::Professional| {
+            code != "10" || p.specialties.iter().any(|s| s.code == "SM54")
+        };
+        let chosen = collected
+            .professionals
+            .iter()
+            .filter(free)
+            .find(|p| p.profession_code == code && gp(p))
+            .or_else(|| collected.professionals.iter().filter(free).find(|p| p.profession_code == code))
+            .or_else(|| collected.professionals.iter().find(free));
+        let Some(professional) = chosen else { break };
+        taken.insert(professional.national_id);
+        let nid = professional.national_id.to_string();
+        let first_of_profession = !MEMBER_PROFESSIONS[..i].contains(&code);
+        let membership = Membership {
+            joined_on: day(2023, 10, 2)? + chrono::Duration::days(17 * i as i64),
+            left_on: None,
+            status: MembershipStatus::Active,
+            dues_paid_until: Some(day(2026, 12, 31)?),
+            profession_referent: first_of_profession,
+            board_role: match i {
+                0 => Some("vice-présidence".into()),
+                3 => Some("trésorerie".into()),
+                _ => None,
+            },
+        };
+        membership.check().map_err(|e| format!("demo membership: {e}"))?;
+        store.put_membership(cpts, &nid, &membership, now, &event("update", "membership", &nid, "adhésion")).await?;
+        store
+            .link_account_professional(cpts, account, &nid, &event("update", "account_professional", &nid, ""))
+            .await?;
+        members.push(professional);
+    }
+
+    // A few local corrections: an MSSanté address, participation in same-day care.
+    let mut corrections = Vec::new();
+    if let Some(first) = members.first() {
+        let name = maillage_core::text::fold_for_search(&format!("{}.{}", first.given_name, first.family_name));
+        let local: String = name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-')).collect();
+        corrections
+            .push((first, Correction::new(CorrectableField::Mssante, None, &format!("{local}@medecin.mssante.fr"))));
+    }
+    for m in members.iter().take(2) {
+        corrections.push((m, Correction::new(CorrectableField::SnpParticipant, None, "oui")));
+    }
+    for (professional, correction) in corrections {
+        let correction = correction.map_err(|e| format!("demo correction: {e}"))?;
+        let nid = professional.national_id.to_string();
+        let audit = event("update", "professional", &nid, &format!("correction : {}", correction.field.fr()));
+        store.put_correction(cpts, &nid, &correction, "maillage demo", now, &audit).await?;
+    }
+    Ok(())
 }
 
 fn day(y: i32, m: u32, d: u32) -> Result<chrono::NaiveDate, Box<dyn std::error::Error>> {

@@ -608,6 +608,95 @@ macro_rules! directory_sql {
                 tx.commit().await?;
                 Ok(())
             }
+
+            async fn directory_professions(&self, cpts: &CptsId) -> StoreResult<Vec<(String, u64)>> {
+                let rows = sqlx::query(
+                    "SELECT profession_code, COUNT(*) AS n FROM dir_professional
+                     WHERE cpts_id = $1 AND left_at IS NULL GROUP BY profession_code ORDER BY profession_code",
+                )
+                .bind(cpts.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        let n: i64 = r.try_get("n")?;
+                        Ok((r.try_get("profession_code")?, u64::try_from(n).unwrap_or(0)))
+                    })
+                    .collect()
+            }
+
+            async fn link_account_professional(
+                &self,
+                cpts: &CptsId,
+                account_id: &str,
+                national_id: &str,
+                audit: &AuditEvent,
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                Self::ensure_professional(&mut tx, cpts.as_str(), national_id).await?;
+                let account: Option<String> =
+                    sqlx::query_scalar("SELECT id FROM account WHERE id = $1 AND cpts_id = $2")
+                        .bind(account_id)
+                        .bind(cpts.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if account.is_none() {
+                    return Err(StoreError::NotFound);
+                }
+                sqlx::query(
+                    "INSERT INTO account_professional (cpts_id, account_id, national_id) VALUES ($1, $2, $3)
+                     ON CONFLICT (cpts_id, account_id) DO UPDATE SET national_id = excluded.national_id",
+                )
+                .bind(cpts.as_str())
+                .bind(account_id)
+                .bind(national_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| super::conflict_or(e, "another account is linked to this professional"))?;
+                Self::insert_audit(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn unlink_account_professional(
+                &self,
+                cpts: &CptsId,
+                account_id: &str,
+                audit: &AuditEvent,
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query("DELETE FROM account_professional WHERE cpts_id = $1 AND account_id = $2")
+                    .bind(cpts.as_str())
+                    .bind(account_id)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Self::insert_audit(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn professional_of_account(&self, cpts: &CptsId, account_id: &str) -> StoreResult<Option<String>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT national_id FROM account_professional WHERE cpts_id = $1 AND account_id = $2",
+                )
+                .bind(cpts.as_str())
+                .bind(account_id)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn account_of_professional(&self, cpts: &CptsId, national_id: &str) -> StoreResult<Option<String>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT account_id FROM account_professional WHERE cpts_id = $1 AND national_id = $2",
+                )
+                .bind(cpts.as_str())
+                .bind(national_id)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
         }
     };
 }
@@ -664,5 +753,31 @@ impl DirectoryStore for Store {
         audit: &AuditEvent,
     ) -> StoreResult<()> {
         delegate!(self, s => s.put_membership(cpts, national_id, membership, now, audit))
+    }
+    async fn directory_professions(&self, cpts: &CptsId) -> StoreResult<Vec<(String, u64)>> {
+        delegate!(self, s => s.directory_professions(cpts))
+    }
+    async fn link_account_professional(
+        &self,
+        cpts: &CptsId,
+        account_id: &str,
+        national_id: &str,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        delegate!(self, s => s.link_account_professional(cpts, account_id, national_id, audit))
+    }
+    async fn unlink_account_professional(
+        &self,
+        cpts: &CptsId,
+        account_id: &str,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        delegate!(self, s => s.unlink_account_professional(cpts, account_id, audit))
+    }
+    async fn professional_of_account(&self, cpts: &CptsId, account_id: &str) -> StoreResult<Option<String>> {
+        delegate!(self, s => s.professional_of_account(cpts, account_id))
+    }
+    async fn account_of_professional(&self, cpts: &CptsId, national_id: &str) -> StoreResult<Option<String>> {
+        delegate!(self, s => s.account_of_professional(cpts, national_id))
     }
 }

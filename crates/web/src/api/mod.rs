@@ -9,6 +9,7 @@ mod aci;
 mod aci_contract;
 mod communes;
 mod cpts;
+mod directory;
 mod territory;
 
 use crate::app::{AccountView, CptsOverview, CptsRow, RoleCount};
@@ -41,6 +42,14 @@ pub fn routes() -> Router<AppState> {
             "/cpts/{id}/expenses/{expense_id}",
             axum::routing::put(aci_contract::update_expense).delete(aci_contract::delete_expense),
         )
+        .route("/cpts/{id}/directory", get(directory::search))
+        .route("/cpts/{id}/directory/imports", get(directory::imports))
+        .route("/cpts/{id}/directory/{national_id}", get(directory::profile))
+        .route(
+            "/cpts/{id}/directory/{national_id}/corrections/{field}",
+            axum::routing::put(directory::put_correction).delete(directory::delete_correction),
+        )
+        .route("/cpts/{id}/directory/{national_id}/membership", axum::routing::put(directory::put_membership))
         .route("/accounts", get(accounts::list_all).post(accounts::create_any))
         .route("/accounts/{id}", patch(accounts::update))
         .route("/audit", get(cpts::platform_audit))
@@ -78,6 +87,12 @@ pub fn routes() -> Router<AppState> {
         aci_contract::update_expense,
         aci_contract::delete_expense,
         aci_contract::pass,
+        directory::search,
+        directory::imports,
+        directory::profile,
+        directory::put_correction,
+        directory::delete_correction,
+        directory::put_membership,
         accounts::list_cpts_accounts,
         accounts::create_cpts_account,
         accounts::list_all,
@@ -106,6 +121,11 @@ pub fn routes() -> Router<AppState> {
         aci_contract::AciContractYear,
         aci_contract::AciContractSchedule,
         aci_contract::AciPassReport,
+        directory::DirectorySearchPage,
+        directory::DirectoryProfile,
+        directory::DirectoryMembership,
+        directory::DirectoryCorrectionBody,
+        directory::DirectoryImport,
     )),
     modifiers(&BearerAuth)
 )]

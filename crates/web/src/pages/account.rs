@@ -1,4 +1,4 @@
-//! The caller's own account: password and API tokens.
+//! The caller's own account: password, API tokens, and the way to her profile in the directory.
 
 use super::cpts::ctx;
 use super::{Chrome, MyAccountPage, render};
@@ -9,7 +9,7 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
-use maillage_store::AccountStore;
+use maillage_store::{AccountStore, DirectoryStore};
 use serde::Deserialize;
 
 async fn page(
@@ -19,8 +19,22 @@ async fn page(
     new_token: Option<String>,
 ) -> Result<Html<String>, PageError> {
     let tokens = state.store.list_api_tokens(&principal.account.id).await?;
+    let directory_link = match principal.role().cpts() {
+        Some(cpts) => state
+            .store
+            .professional_of_account(cpts, &principal.account.id)
+            .await?
+            .map(|_| format!("/cpts/{cpts}/annuaire/moi")),
+        None => None,
+    };
     let chrome = Chrome::for_user(principal, "Mon compte", None, "/compte").with_flash(flash);
-    Ok(Html(render(&MyAccountPage { chrome, view: AccountView::from(&principal.account), tokens, new_token })))
+    Ok(Html(render(&MyAccountPage {
+        chrome,
+        view: AccountView::from(&principal.account),
+        tokens,
+        new_token,
+        directory_link,
+    })))
 }
 
 /// `GET /compte`

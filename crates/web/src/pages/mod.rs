@@ -6,6 +6,7 @@ pub mod aci;
 pub mod aci_simulator;
 pub mod admin;
 pub mod cpts;
+pub mod directory;
 pub mod observatory;
 
 use crate::app::{AccountView, CptsOverview, CptsRow};
@@ -54,6 +55,7 @@ pub fn action_fr(action: &str) -> &str {
         "logout" => "Déconnexion",
         "login_failed" => "Échec de connexion",
         "login_refused" => "Connexion refusée",
+        "import" => "Import",
         other => other,
     }
 }
@@ -70,6 +72,10 @@ pub fn object_fr(object: &str) -> &str {
         "api_token" => "Jeton d'API",
         "password" => "Mot de passe",
         "oidc" => "Fournisseur d'identité",
+        "professional" => "Fiche de l'annuaire",
+        "membership" => "Adhésion",
+        "directory" => "Annuaire",
+        "account_professional" => "Compte relié à une fiche",
         other => other,
     }
 }
@@ -168,18 +174,19 @@ fn role_navigation(principal: &Principal) -> Vec<NavItem> {
     match principal.role() {
         Role::Coordinator { cpts } | Role::BoardMember { cpts } | Role::MemberProfessional { cpts } => {
             let base = format!("/cpts/{cpts}");
-            let mut nav = vec![
-                link("Accueil", base.clone()),
-                link("Territoire", format!("{base}/territoire")),
-                soon("Annuaire"),
+            let scope = CptsScope { id: cpts, regions: &[] };
+            let mut nav = vec![link("Accueil", base.clone()), link("Territoire", format!("{base}/territoire"))];
+            if authorize(principal.role(), Action::ViewCptsPersonalData(scope)).is_ok() {
+                nav.push(link("Annuaire", format!("{base}/annuaire")));
+            }
+            nav.extend([
                 soon("Accès aux soins"),
                 soon("Parcours"),
                 soon("Prévention"),
                 soon("Crise"),
                 soon("Qualité"),
                 soon("Accompagnement"),
-            ];
-            let scope = CptsScope { id: cpts, regions: &[] };
+            ]);
             if authorize(principal.role(), Action::ViewContract(scope)).is_ok() {
                 nav.push(link("Contrat ACI", format!("{base}/contrat")));
             }
@@ -328,6 +335,8 @@ pub struct MyAccountPage {
     pub view: AccountView,
     pub tokens: Vec<ApiToken>,
     pub new_token: Option<String>,
+    /// The caller's own profile in the directory, when her account is linked to one.
+    pub directory_link: Option<String>,
 }
 
 /// The roles a caller may grant, for the account form.

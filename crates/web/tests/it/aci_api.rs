@@ -15,20 +15,7 @@ struct Api<'a> {
 impl<'a> Api<'a> {
     /// Logs `who` in and creates an API token on the session, as the "Mon compte" page does.
     async fn of(app: &'a TestApp, who: &str) -> Api<'a> {
-        let (browser, _) = app.login(who).await;
-        let csrf = app.csrf_of(&browser, "/compte").await;
-        let created: Value = browser
-            .post(app.url("/api/v1/tokens"))
-            .header("x-csrf-token", &csrf)
-            .json(&json!({"name": "script"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = created["token"].as_str().unwrap_or_else(|| panic!("no token for {who}: {created}")).to_owned();
-        Api { app, client: reqwest::Client::new(), token: Some(token) }
+        Api { app, client: reqwest::Client::new(), token: Some(app.api_token(who).await) }
     }
 
     fn anonymous(app: &'a TestApp) -> Api<'a> {

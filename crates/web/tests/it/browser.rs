@@ -448,7 +448,11 @@ fn expected(app: &TestApp, who: &str) -> Expected {
     let blaisois = app.cpts("blaisois").to_string();
     let cpts_home = |id: &str| format!("/cpts/{id}");
     let cpts_nav = |manager: bool| {
-        if manager { vec!["Accueil", "Territoire", "Administration", "Journal"] } else { vec!["Accueil", "Territoire"] }
+        if manager {
+            vec!["Accueil", "Territoire", "Annuaire", "Administration", "Journal"]
+        } else {
+            vec!["Accueil", "Territoire", "Annuaire"]
+        }
     };
     let e = |home: String, h1: &str, nav, not_nav, modules_soon, current, forbidden: String, refusal| Expected {
         home,
@@ -568,7 +572,8 @@ async fn role_journey(who: &'static str) {
             assert!(soon.len() >= 5, "{who}: modules to come listed: {soon:?}");
             assert!(soon.iter().all(|s| s.ends_with("bientôt")), "{who}: each marked «bientôt»: {soon:?}");
             assert!(browser.find_all("nav.navigation li.indisponible a").await.is_empty(), "not links");
-            assert!(soon.iter().any(|s| s.starts_with("Annuaire")), "{soon:?}");
+            assert!(soon.iter().any(|s| s.starts_with("Accès aux soins")), "{soon:?}");
+            assert!(!soon.iter().any(|s| s.starts_with("Annuaire")), "the directory is built: {soon:?}");
         } else {
             assert!(soon.is_empty(), "{who} sees no CPTS modules: {soon:?}");
         }
@@ -879,6 +884,85 @@ async fn coordinator_enters_her_contract_and_spending_in_the_browser() {
         browser.screenshot("coordinator-depenses").await;
         browser.viewport(390, 844, true).await;
         browser.goto(&format!("/cpts/{blaisois}/contrat?annee=1")).await;
+        let width = browser.script("return document.documentElement.scrollWidth").await;
+        browser.screenshot("coordinator-mobile").await;
+        assert!(width.as_f64().unwrap() <= 390.0, "no horizontal scrolling on a phone: {width}");
+        browser.assert_clean_console().await;
+    })
+    .await;
+    browser.close().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The directory: live search with htmx under the CSP
+
+#[tokio::test]
+async fn directory_live_search_with_htmx_under_the_csp() {
+    let app = spawn_app(Engine::Sqlite).await;
+    crate::directory::seed_directory(&app).await;
+    let Some(browser) = Browser::start("annuaire", &app).await else { return };
+    let blaisois = app.cpts("blaisois").to_string();
+    let directory = format!("/cpts/{blaisois}/annuaire");
+    bounded("annuaire", async {
+        browser.log_in("coordinator", false).await;
+        let link = browser.client.find(Locator::LinkText("Annuaire")).await.must("the «Annuaire» nav entry");
+        link.click().await.must("open the directory");
+        browser.wait_location("the directory", |p| p == directory).await;
+        assert!(browser.text_of("h1").await.starts_with("Annuaire"));
+        assert!(browser.text_of("#compte-resultats").await.contains("64 professionnels"));
+        assert_eq!(browser.script("return typeof htmx").await, json!("object"), "htmx loaded under the CSP");
+        browser
+            .script(
+                "window.maillageMarqueur = 'avant'; window.violationsCsp = [];
+                 document.addEventListener('securitypolicyviolation',
+                   e => window.violationsCsp.push(e.violatedDirective + ' ' + e.blockedURI));
+                 return true;",
+            )
+            .await;
+
+        // Typing narrows the results as one types, without reloading the page.
+        browser.find("#q").await.send_keys("caron").await.must("type in the search field");
+        browser
+            .wait_script(
+                "only Inès Caron listed",
+                "const rows = document.querySelectorAll('#resultats tbody tr');
+                 return rows.length === 1 && rows[0].textContent.includes('Caron');",
+            )
+            .await;
+        assert_eq!(browser.script("return window.maillageMarqueur").await, json!("avant"), "no full page load");
+        assert_eq!(browser.find_all("header.entete").await.len(), 1, "only #resultats was replaced");
+        assert_eq!(browser.find_all("form.recherche-annuaire").await.len(), 1, "the form stays, once");
+        browser.wait_location("the search in the URL, shareable", |p| p.contains("q=caron")).await;
+        assert_eq!(browser.script("return document.activeElement.id").await, json!("q"), "the focus stays");
+
+        // A filter: members only.
+        browser.find("#q").await.clear().await.must("clear the search field");
+        browser.find("#membre").await.select_by_value("oui").await.must("members only");
+        browser
+            .wait_script(
+                "only the member listed",
+                "const rows = document.querySelectorAll('#resultats tbody tr');
+                 return rows.length === 1 && rows[0].textContent.includes('Martin');",
+            )
+            .await;
+        assert_eq!(browser.script("return window.maillageMarqueur").await, json!("avant"), "still no reload");
+        assert_eq!(browser.script("return window.violationsCsp").await, json!([]), "no CSP violation");
+        browser.screenshot("coordinator").await;
+
+        // The profile, and on a phone no horizontal scrolling.
+        browser
+            .client
+            .find(Locator::LinkText("Dr Martin Élise"))
+            .await
+            .must("the profile link")
+            .click()
+            .await
+            .must("open");
+        browser.wait_location("the profile", |p| p.ends_with("/annuaire/810001234567")).await;
+        assert_eq!(browser.text_of("h1").await, "Dr Élise Martin");
+        browser.screenshot("coordinator-fiche").await;
+        browser.viewport(390, 844, true).await;
+        browser.goto(&directory).await;
         let width = browser.script("return document.documentElement.scrollWidth").await;
         browser.screenshot("coordinator-mobile").await;
         assert!(width.as_f64().unwrap() <= 390.0, "no horizontal scrolling on a phone: {width}");

@@ -151,6 +151,23 @@ impl TestApp {
         (client, location)
     }
 
+    /// Logs `who` in and creates an API token on the session, as the "Mon compte" page does.
+    pub async fn api_token(&self, who: &str) -> String {
+        let (browser, _) = self.login(who).await;
+        let csrf = self.csrf_of(&browser, "/compte").await;
+        let created: serde_json::Value = browser
+            .post(self.url("/api/v1/tokens"))
+            .header("x-csrf-token", &csrf)
+            .json(&serde_json::json!({"name": "script"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        created["token"].as_str().unwrap_or_else(|| panic!("no token for {who}: {created}")).to_owned()
+    }
+
     pub fn cpts(&self, name: &str) -> &CptsId {
         match name {
             "blaisois" => &self.fixture.blaisois,

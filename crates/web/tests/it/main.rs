@@ -8,6 +8,7 @@ mod aci_contract;
 mod aci_simulator;
 mod api;
 mod browser;
+mod directory;
 mod helpers;
 mod login;
 mod oidc;
