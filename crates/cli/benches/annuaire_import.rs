@@ -8,7 +8,7 @@
 //! annuaire_peers.py` (polars `scan_csv(...).filter(is_in).collect()`, DuckDB `read_csv ...
 //! WHERE IN`), parse + filter only, three runs each. Prints a Markdown table with the ratios.
 
-use maillage_core::directory::collect::collect;
+use maillage_core::directory::collect::collect_with_counts;
 use maillage_core::directory::filter::TerritoryFilter;
 use maillage_core::ids::InseeCode;
 use maillage_core::refdata::Reference;
@@ -97,7 +97,8 @@ fn main() {
             for (i, times) in [&mut ours, &mut reimport].into_iter().enumerate() {
                 let start = Instant::now();
                 let file = std::fs::File::open(&path).unwrap();
-                let collected = collect(BufReader::with_capacity(1 << 20, file), &filter, 0, |_| {}).unwrap();
+                let reader = BufReader::with_capacity(1 << 20, file);
+                let collected = collect_with_counts(reader, &filter, &["41".to_owned()], 0, |_| {}).unwrap();
                 assert_eq!(collected.stats.rejected, 0);
                 let import = AnnuaireImport {
                     id: format!("import-{i}"),
@@ -105,6 +106,7 @@ fn main() {
                     file_name: "annuaire-2M.txt".into(),
                     lines_read: collected.lines_read,
                     professionals: &collected.professionals,
+                    departement_counts: Some(&collected.departement_counts),
                 };
                 let outcome = store
                     .apply_import(&cpts.id, &import, chrono::DateTime::UNIX_EPOCH, &audit(&cpts.id, i))

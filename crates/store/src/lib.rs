@@ -222,6 +222,17 @@ pub trait DirectoryStore {
         audit: &AuditEvent,
     ) -> impl Future<Output = StoreResult<ImportOutcome>> + Send;
     fn list_imports(&self, cpts: &CptsId) -> impl Future<Output = StoreResult<Vec<ImportRecord>>> + Send;
+    /// Professionals per département and profession, from the last national import.
+    fn departement_counts(
+        &self,
+        cpts: &CptsId,
+    ) -> impl Future<Output = StoreResult<maillage_core::directory::collect::DepartementCounts>> + Send;
+    /// What the statistics need of every professional still listed: profession, specialties,
+    /// communes of the places, active membership.
+    fn stat_inputs(
+        &self,
+        cpts: &CptsId,
+    ) -> impl Future<Output = StoreResult<Vec<maillage_core::directory::stats::StatInput>>> + Send;
     fn directory_entry(
         &self,
         cpts: &CptsId,

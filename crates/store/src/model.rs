@@ -143,6 +143,9 @@ pub struct AnnuaireImport<'a> {
     pub lines_read: u64,
     /// The professionals of the territory found in the file, each with all its places.
     pub professionals: &'a [maillage_core::directory::model::Professional],
+    /// Professionals per département and profession over the whole file (national extract
+    /// only): replaces the stored counts when given.
+    pub departement_counts: Option<&'a maillage_core::directory::collect::DepartementCounts>,
 }
 
 /// What an import changed.

@@ -445,6 +445,7 @@ async fn directory_story(store: &Store) {
         file_name: "PS_LibreAcces_Personne_activite.txt".into(),
         lines_read: 2_000_000,
         professionals: list,
+        departement_counts: None,
     };
     let first: &'static [Professional] =
         Box::leak(vec![martin.clone(), caron.clone(), dupuis.clone()].into_boxed_slice());
@@ -571,6 +572,54 @@ async fn directory_story(store: &Store) {
     assert_eq!(store.audit_count(Some(&id)).await.unwrap(), before + 4);
 }
 
+async fn directory_stats_story(store: &Store) {
+    let cpts = store
+        .create_cpts(&NewCpts { name: "CPTS Statistiques".into(), communes: codes(&["41018"]) }, at(1))
+        .await
+        .unwrap();
+    let id = cpts.id.clone();
+    let list: &'static [Professional] = Box::leak(
+        vec![
+            professional("10001234567", "Martin", "Élise", "10", &[("41018", "Blois"), ("41295", "Vineuil")]),
+            professional("10009876543", "Caron", "Inès", "60", &[("41018", "Blois")]),
+        ]
+        .into_boxed_slice(),
+    );
+    let mut counts = maillage_core::directory::collect::DepartementCounts::new();
+    counts.entry("41".into()).or_default().insert("60".into(), 3_100);
+    counts.entry("41".into()).or_default().insert("10".into(), 900);
+    let import = AnnuaireImport {
+        id: "s1".into(),
+        source: "annuaire",
+        file_name: "x.txt".into(),
+        lines_read: 10,
+        professionals: list,
+        departement_counts: Some(&counts),
+    };
+    store.apply_import(&id, &import, at(2), &audit_event(&id, "import", "annuaire")).await.unwrap();
+    assert_eq!(store.departement_counts(&id).await.unwrap(), counts);
+    let membership = Membership {
+        joined_on: day(2024, 1, 10),
+        left_on: None,
+        status: MembershipStatus::Active,
+        dues_paid_until: None,
+        profession_referent: false,
+        board_role: None,
+    };
+    store.put_membership(&id, "810009876543", &membership, at(3), &audit_event(&id, "update", "m")).await.unwrap();
+    let mut inputs = store.stat_inputs(&id).await.unwrap();
+    inputs.sort_by(|a, b| a.profession_code.cmp(&b.profession_code));
+    assert_eq!(inputs.len(), 2);
+    assert_eq!((inputs[0].profession_code.as_str(), inputs[0].member), ("10", false));
+    assert_eq!(inputs[0].specialties, ["SM54"]);
+    assert_eq!(inputs[0].communes.len(), 2);
+    assert_eq!((inputs[1].profession_code.as_str(), inputs[1].member), ("60", true));
+    // An import without counts (a member list) keeps the national counts.
+    let again = AnnuaireImport { id: "s2".into(), departement_counts: None, ..import };
+    store.apply_import(&id, &again, at(4), &audit_event(&id, "import", "annuaire")).await.unwrap();
+    assert_eq!(store.departement_counts(&id).await.unwrap(), counts);
+}
+
 /// The story, then a second connection to the same database: migrations are idempotent and
 /// the data is still there.
 async fn story_and_reconnect(url: &str) {
@@ -579,9 +628,10 @@ async fn story_and_reconnect(url: &str) {
     accounts_story(&store).await;
     aci_story(&store).await;
     directory_story(&store).await;
+    directory_stats_story(&store).await;
     store.close().await;
     let again = connect(url).await.unwrap();
-    assert_eq!(again.list_cpts().await.unwrap().len(), 7);
+    assert_eq!(again.list_cpts().await.unwrap().len(), 8);
     again.close().await;
     assert_append_only(url).await;
 }

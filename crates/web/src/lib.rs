@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cpts/{id}/depenses/{expense}/supprimer", post(aci::delete_expense))
         .route("/cpts/{id}/annuaire", get(directory::search))
         .route("/cpts/{id}/annuaire/imports", get(directory::imports))
+        .route("/cpts/{id}/annuaire/statistiques", get(pages::directory_stats::stats))
         .route("/cpts/{id}/annuaire/moi", get(directory::me))
         .route("/cpts/{id}/annuaire/{national_id}", get(directory::profile))
         .route("/cpts/{id}/annuaire/{national_id}/corrections", post(directory::save_correction))

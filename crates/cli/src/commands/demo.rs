@@ -224,6 +224,7 @@ async fn seed_directory(
         file_name: "extrait synthétique de démonstration (Blaisois)".into(),
         lines_read: collected.lines_read,
         professionals: &collected.professionals,
+        departement_counts: None,
     };
     store.apply_import(cpts, &import, now, &event("import", "directory", "demo-annuaire", "")).await?;
 

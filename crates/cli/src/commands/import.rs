@@ -6,7 +6,7 @@ use super::serve::Args as ServerArgs;
 use crate::Format;
 use crate::output::{print_json, table, thousands};
 use maillage_core::access::CptsId;
-use maillage_core::directory::collect::{Collected, collect};
+use maillage_core::directory::collect::{Collected, collect_with_counts};
 use maillage_core::directory::filter::TerritoryFilter;
 use maillage_core::directory::scan::ScanStats;
 use maillage_core::ids::InseeCode;
@@ -147,14 +147,23 @@ pub fn run_import(command: &ImportCommand, format: Format) -> crate::CliResult {
         let territory = Territory::new(reference, record.communes.iter().map(InseeCode::as_str))
             .map_err(|e| format!("the territory of {} is invalid: {e}", record.name))?;
         let filter = TerritoryFilter::new(&territory, *margin_km);
+        let mut departements: Vec<String> = record
+            .communes
+            .iter()
+            .filter_map(|c| reference.commune(c.as_str()))
+            .map(|c| c.departement.clone())
+            .collect();
+        departements.sort();
+        departements.dedup();
         let started = Instant::now();
         let name = file.display().to_string();
         let collected: Collected = if name == "-" {
-            collect(BufReader::with_capacity(1 << 20, std::io::stdin().lock()), &filter, 100_000, progress(None))?
+            let stdin = BufReader::with_capacity(1 << 20, std::io::stdin().lock());
+            collect_with_counts(stdin, &filter, &departements, 100_000, progress(None))?
         } else {
             let f = std::fs::File::open(file).map_err(|e| format!("cannot open {name}: {e}"))?;
             let size = f.metadata().ok().map(|m| m.len());
-            collect(BufReader::with_capacity(1 << 20, f), &filter, 100_000, progress(size))?
+            collect_with_counts(BufReader::with_capacity(1 << 20, f), &filter, &departements, 100_000, progress(size))?
         };
         if std::io::stderr().is_terminal() {
             eprintln!();
@@ -185,6 +194,7 @@ pub fn run_import(command: &ImportCommand, format: Format) -> crate::CliResult {
                 file_name: file.file_name().map_or(name.clone(), |n| n.to_string_lossy().into_owned()),
                 lines_read: collected.lines_read,
                 professionals: &collected.professionals,
+                departement_counts: Some(&collected.departement_counts),
             };
             Some(store.apply_import(&cpts_id, &import, now, &audit).await?)
         };

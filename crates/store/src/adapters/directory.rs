@@ -7,10 +7,12 @@ use crate::model::{
 };
 use crate::{DirectoryStore, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
+use maillage_core::directory::collect::DepartementCounts;
 use maillage_core::directory::model::{
     Address, CorrectableField, Correction, ExerciseMode, Membership, MembershipStatus, NationalId, PracticePlace,
     Professional, Specialty, StructureRef,
 };
+use maillage_core::directory::stats::StatInput;
 use maillage_core::ids::{Finess, InseeCode, Siret};
 use maillage_core::text::fold_for_search;
 use sqlx::Row;
@@ -350,6 +352,27 @@ macro_rules! directory_sql {
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| super::conflict_or(e, "this import was applied already"))?;
+                if let Some(counts) = import.departement_counts {
+                    sqlx::query("DELETE FROM dir_departement_count WHERE cpts_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    for (dep, professions) in counts {
+                        for (profession, n) in professions {
+                            sqlx::query(
+                                "INSERT INTO dir_departement_count (cpts_id, departement, profession_code, professionals,
+                                    import_id) VALUES ($1, $2, $3, $4, $5)",
+                            )
+                            .bind(id)
+                            .bind(dep)
+                            .bind(profession)
+                            .bind(i64::try_from(*n).unwrap_or(i64::MAX))
+                            .bind(&import.id)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                    }
+                }
                 let mut audit = audit.clone();
                 audit.detail = format!(
                     "{} — {} lus, {} retenus : {} ajoutés, {} modifiés, {} inchangés, {} partis, {} revenus",
@@ -365,6 +388,72 @@ macro_rules! directory_sql {
                 Self::insert_audit(&mut tx, &audit).await?;
                 tx.commit().await?;
                 Ok(outcome)
+            }
+
+            async fn departement_counts(&self, cpts: &CptsId) -> StoreResult<DepartementCounts> {
+                let rows = sqlx::query(
+                    "SELECT departement, profession_code, professionals FROM dir_departement_count WHERE cpts_id = $1",
+                )
+                .bind(cpts.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                let mut out = DepartementCounts::new();
+                for r in &rows {
+                    let n: i64 = r.try_get("professionals")?;
+                    out.entry(r.try_get("departement")?)
+                        .or_default()
+                        .insert(r.try_get("profession_code")?, u64::try_from(n).unwrap_or(0));
+                }
+                Ok(out)
+            }
+
+            async fn stat_inputs(&self, cpts: &CptsId) -> StoreResult<Vec<StatInput>> {
+                let id = cpts.as_str();
+                let mut inputs: std::collections::BTreeMap<String, StatInput> = std::collections::BTreeMap::new();
+                for r in sqlx::query(
+                    "SELECT p.national_id, p.profession_code,
+                            EXISTS (SELECT 1 FROM dir_membership m WHERE m.cpts_id = p.cpts_id
+                                    AND m.national_id = p.national_id AND m.status = 'active') AS member
+                     FROM dir_professional p WHERE p.cpts_id = $1 AND p.left_at IS NULL",
+                )
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?
+                {
+                    inputs.insert(
+                        r.try_get("national_id")?,
+                        StatInput {
+                            profession_code: r.try_get("profession_code")?,
+                            specialties: Vec::new(),
+                            communes: Vec::new(),
+                            member: r.try_get("member")?,
+                        },
+                    );
+                }
+                for r in sqlx::query("SELECT national_id, code FROM dir_specialty WHERE cpts_id = $1")
+                    .bind(id)
+                    .fetch_all(&self.pool)
+                    .await?
+                {
+                    let nid: String = r.try_get("national_id")?;
+                    if let Some(i) = inputs.get_mut(&nid) {
+                        i.specialties.push(r.try_get("code")?);
+                    }
+                }
+                for r in sqlx::query(
+                    "SELECT DISTINCT national_id, commune_code FROM dir_place WHERE cpts_id = $1 AND commune_code IS NOT NULL",
+                )
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?
+                {
+                    let nid: String = r.try_get("national_id")?;
+                    let code: String = r.try_get("commune_code")?;
+                    if let Some(i) = inputs.get_mut(&nid) {
+                        i.communes.push(InseeCode::parse(&code).map_err(corrupt)?);
+                    }
+                }
+                Ok(inputs.into_values().collect())
             }
 
             async fn list_imports(&self, cpts: &CptsId) -> StoreResult<Vec<ImportRecord>> {
@@ -716,6 +805,12 @@ impl DirectoryStore for Store {
     }
     async fn list_imports(&self, cpts: &CptsId) -> StoreResult<Vec<ImportRecord>> {
         delegate!(self, s => s.list_imports(cpts))
+    }
+    async fn departement_counts(&self, cpts: &CptsId) -> StoreResult<DepartementCounts> {
+        delegate!(self, s => s.departement_counts(cpts))
+    }
+    async fn stat_inputs(&self, cpts: &CptsId) -> StoreResult<Vec<StatInput>> {
+        delegate!(self, s => s.stat_inputs(cpts))
     }
     async fn directory_entry(&self, cpts: &CptsId, national_id: &str) -> StoreResult<DirectoryEntry> {
         delegate!(self, s => s.directory_entry(cpts, national_id))

@@ -430,3 +430,16 @@ pub async fn imports(ctx: &Ctx<'_>, id: &str) -> Result<(Cpts, Vec<ImportRecord>
     let list = ctx.state.store.list_imports(&cpts.id).await?;
     Ok((cpts, list))
 }
+
+/// Aggregates of the directory (no one is named): for every role that sees the CPTS overview,
+/// the ARS and CPAM of its région included.
+pub async fn stats(
+    ctx: &Ctx<'_>,
+    id: &str,
+) -> Result<(Cpts, maillage_core::directory::stats::DirectoryStats), Failure> {
+    let cpts = super::load_cpts(ctx, id, super::Need::Overview).await?;
+    let inputs = ctx.state.store.stat_inputs(&cpts.id).await?;
+    let counts = ctx.state.store.departement_counts(&cpts.id).await?;
+    let stats = maillage_core::directory::stats::directory_stats(ctx.state.reference, &cpts.communes, &inputs, &counts);
+    Ok((cpts, stats))
+}

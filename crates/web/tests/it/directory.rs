@@ -117,6 +117,7 @@ pub async fn import(store: &Store, cpts: &CptsId, import_id: &str, day: u32, pro
         file_name: "PS_LibreAcces_Personne_activite.txt".into(),
         lines_read: 2_000_000,
         professionals,
+        departement_counts: None,
     };
     let now = Utc.with_ymd_and_hms(2026, 11, 20, 8, day, 0).unwrap();
     store.apply_import(cpts, &import, now, &system_event(cpts, "import")).await.unwrap();
@@ -697,5 +698,101 @@ async fn the_directory_through_the_api() {
         assert_eq!(status, 403);
         let (status, _) = member.get(&format!("{base}/imports")).await;
         assert_eq!(status, 403);
+    }
+}
+
+#[tokio::test]
+async fn statistics_are_aggregates_for_the_region_too() {
+    for engine in engines() {
+        let app = spawn_app(engine).await;
+        let b = app.cpts("blaisois").to_string();
+        let store = maillage_store::connect(&app.database_url).await.unwrap();
+        let id = app.cpts("blaisois").clone();
+        let pros = vec![
+            stat_pro("10001234567", "10", "SM54", "41018"),
+            stat_pro("10009876543", "60", "", "41018"),
+            stat_pro("10005555555", "60", "", "41295"),
+        ];
+        let mut counts = maillage_core::directory::collect::DepartementCounts::new();
+        counts.entry("41".into()).or_default().insert("60".into(), 3_300);
+        let import = AnnuaireImport {
+            id: "stats".into(),
+            source: "annuaire",
+            file_name: "x.txt".into(),
+            lines_read: 4,
+            professionals: &pros,
+            departement_counts: Some(&counts),
+        };
+        let now = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap();
+        store.apply_import(&id, &import, now, &system_event(&id, "import")).await.unwrap();
+        let membership = maillage_core::directory::model::Membership {
+            joined_on: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+            left_on: None,
+            status: maillage_core::directory::model::MembershipStatus::Active,
+            dues_paid_until: None,
+            profession_referent: false,
+            board_role: None,
+        };
+        store.put_membership(&id, "810009876543", &membership, now, &system_event(&id, "update")).await.unwrap();
+        store.close().await;
+
+        for who in ["coordinator", "ars-centre"] {
+            let (client, _) = app.login(who).await;
+            let r = client.get(app.url(&format!("/cpts/{b}/annuaire/statistiques"))).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{who}");
+            let html = r.text().await.unwrap();
+            assert!(html.contains("Médecins généralistes") && html.contains("Infirmiers"), "{who}");
+            assert!(html.contains("33,3\u{a0}%"), "1 member of 3 professionals");
+            assert!(html.contains("<svg class=\"graphique\""));
+            assert!(!html.contains("10009876543"), "no one is named");
+            // Loir-et-Cher: 3,300 nurses for its population, per 10,000 inhabitants.
+            let r = maillage_core::refdata::Reference::embedded();
+            let pop: u64 = r
+                .communes()
+                .iter()
+                .filter(|c| c.parent.is_none() && c.departement == "41")
+                .map(|c| u64::from(c.population))
+                .sum();
+            let tenths = (3_300 * 100_000 + pop / 2) / pop;
+            assert!(html.contains(&format!("{},{}", tenths / 10, tenths % 10)), "département density {tenths}");
+        }
+        let (other, _) = app.login("coordinator-rennes").await;
+        let r = other.get(app.url(&format!("/cpts/{b}/annuaire/statistiques"))).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+    }
+}
+
+fn stat_pro(
+    rpps: &str,
+    profession: &str,
+    specialty: &str,
+    commune: &str,
+) -> maillage_core::directory::model::Professional {
+    use maillage_core::directory::model::*;
+    Professional {
+        national_id: NationalId::parse(&format!("8{rpps}")).unwrap(),
+        civility: None,
+        family_name: format!("Nom{rpps}"),
+        given_name: "Prénom".into(),
+        profession_code: profession.into(),
+        profession_label: None,
+        specialties: if specialty.is_empty() {
+            vec![]
+        } else {
+            vec![Specialty { kind: "S".into(), code: specialty.into(), label: "Médecine générale".into() }]
+        },
+        places: vec![PracticePlace {
+            key: "P1".into(),
+            structure: StructureRef::default(),
+            address: Address {
+                commune_code: Some(maillage_core::ids::InseeCode::parse(commune).unwrap()),
+                ..Default::default()
+            },
+            phone: None,
+            email: None,
+            exercise_mode: ExerciseMode::Liberal,
+            role: None,
+            sector: None,
+        }],
     }
 }
