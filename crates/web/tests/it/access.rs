@@ -24,6 +24,20 @@ fn matrix(app: &TestApp) -> Vec<(String, [u16; 7], u16)> {
         (format!("/cpts/{b}/journal.csv"), [200, 403, 403, 200, 403, 403, 404], 303),
         (format!("/cpts/{b}/comptes"), [200, 403, 403, 200, 403, 403, 404], 303),
         (format!("/cpts/{r}"), [200, 200, 404, 404, 404, 404, 200], 303),
+        // The ACI contract: its governance and the ARS/CPAM of the région.
+        (format!("/cpts/{b}/contrat"), [200, 403, 200, 200, 200, 403, 404], 303),
+        (format!("/cpts/{b}/depenses"), [200, 403, 200, 200, 200, 403, 404], 303),
+        (format!("/cpts/{b}/depenses.csv"), [200, 403, 200, 200, 200, 403, 404], 303),
+        (format!("/api/v1/cpts/{b}/expenses"), [200, 403, 200, 200, 200, 403, 404], 401),
+        // The directory: personal data of professionals for the CPTS's people; aggregates for
+        // observers.
+        (format!("/cpts/{b}/annuaire"), [200, 403, 403, 200, 200, 200, 404], 303),
+        (format!("/cpts/{b}/annuaire/imports"), [200, 403, 403, 200, 200, 403, 404], 303),
+        (format!("/cpts/{b}/annuaire/statistiques"), [200, 200, 200, 200, 200, 200, 404], 303),
+        (format!("/api/v1/cpts/{b}/directory"), [200, 403, 403, 200, 200, 200, 404], 401),
+        // The public ACI simulator.
+        ("/aci/simulateur".into(), [200, 200, 200, 200, 200, 200, 200], 200),
+        ("/api/v1/aci/rule-sets".into(), [200, 200, 200, 200, 200, 200, 200], 200),
         ("/cpts/00000000-0000-4000-8000-000000000000".into(), [404, 404, 404, 404, 404, 404, 404], 303),
         ("/cpts/not-a-uuid".into(), [404, 404, 404, 404, 404, 404, 404], 303),
         ("/compte".into(), [200, 200, 200, 200, 200, 200, 200], 303),
