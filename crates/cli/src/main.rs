@@ -15,7 +15,7 @@ pub type CliResult = Result<ExitCode, Box<dyn std::error::Error>>;
 #[derive(Parser, Debug)]
 #[command(name = "maillage", version, about = "Maillage: the open platform of a CPTS and of the national plan")]
 pub struct Cli {
-    /// Output format: table or json; `maillage export` also takes csv, vcard and fhir.
+    /// Output format: table or json; `maillage export` also takes csv, xlsx, vcard and fhir.
     #[arg(long, global = true, value_enum, default_value_t = FormatArg::Table)]
     format: FormatArg,
     #[command(subcommand)]
@@ -34,6 +34,7 @@ enum FormatArg {
     Table,
     Json,
     Csv,
+    Xlsx,
     Vcard,
     Fhir,
 }
@@ -66,7 +67,7 @@ enum Command {
     },
     /// Start the server with demonstration data and one account per role (credentials printed).
     Demo(commands::serve::Args),
-    /// Import data into a CPTS (the Annuaire Santé extract).
+    /// Import data into a CPTS (the Annuaire Santé extract, the member list).
     Import {
         #[command(subcommand)]
         command: commands::import::ImportCommand,
@@ -76,7 +77,7 @@ enum Command {
         #[command(subcommand)]
         command: commands::import::DirectoryCommand,
     },
-    /// Export data of a CPTS (the directory as CSV, vCard or FHIR R4).
+    /// Export data of a CPTS (the directory as CSV, XLSX, vCard or FHIR R4).
     Export {
         #[command(subcommand)]
         command: commands::export::ExportCommand,
@@ -91,6 +92,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let export_format = match cli.format {
         FormatArg::Csv => Some(commands::export::ExportFormat::Csv),
+        FormatArg::Xlsx => Some(commands::export::ExportFormat::Xlsx),
         FormatArg::Vcard => Some(commands::export::ExportFormat::Vcard),
         FormatArg::Fhir => Some(commands::export::ExportFormat::Fhir),
         FormatArg::Table | FormatArg::Json => None,

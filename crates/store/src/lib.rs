@@ -22,6 +22,7 @@ pub use model::{
 
 use chrono::{DateTime, Utc};
 use maillage_core::access::Role;
+use serde::Serialize;
 use std::future::Future;
 
 /// What can go wrong in storage, as callers need to tell it apart.
@@ -47,6 +48,24 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What [`DirectoryStore::apply_memberships`] did. When `unknown` is not empty the import was
+/// refused and nothing was written (the counts are then zero).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MembershipOutcome {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// National ids of the list that the directory of the CPTS does not have, in list order.
+    pub unknown: Vec<String>,
+}
+
+impl MembershipOutcome {
+    /// Whether the memberships were written (no unknown professional).
+    pub fn applied(&self) -> bool {
+        self.unknown.is_empty()
+    }
+}
 
 /// The registry of CPTS (tenants) and their territories.
 pub trait CptsStore {
@@ -271,6 +290,19 @@ pub trait DirectoryStore {
         now: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Applies a member list (national id in its national form, membership) in one
+    /// transaction: creates the missing memberships, replaces those that differ, leaves the
+    /// equal ones alone, and records `audit` once. Every professional must be in the directory
+    /// of `cpts` (those marked as left included): otherwise nothing is written and the outcome
+    /// lists them in `unknown` (an `Ok`, so that callers can point at the lines of the file).
+    /// `Conflict` if a national id is listed twice. Memberships absent from the list stay.
+    fn apply_memberships(
+        &self,
+        cpts: &CptsId,
+        memberships: &[(String, maillage_core::directory::model::Membership)],
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = StoreResult<MembershipOutcome>> + Send;
     /// The profession codes of the professionals still listed (not marked as left), each with
     /// its count, by code: what a search can filter on.
     fn directory_professions(&self, cpts: &CptsId) -> impl Future<Output = StoreResult<Vec<(String, u64)>>> + Send;
@@ -303,4 +335,87 @@ pub trait DirectoryStore {
         cpts: &CptsId,
         national_id: &str,
     ) -> impl Future<Output = StoreResult<Option<String>>> + Send;
+}
+
+/// Where an import started from the browser stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportJobState {
+    Running,
+    /// Applied: `report` holds the outcome.
+    Done,
+    /// Broken lines in the territory: nothing written, `report` holds the rejects.
+    Refused,
+    /// Could not run to its end (unreadable file, database error): nothing written.
+    Failed,
+}
+
+impl ImportJobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Refused => "refused",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Running, Self::Done, Self::Refused, Self::Failed].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// How far an import job has read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportProgress {
+    pub bytes_read: u64,
+    pub lines_read: u64,
+    pub kept: u64,
+    pub rejected: u64,
+}
+
+/// An import of the national extract started from the browser, and its progress.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportJob {
+    pub cpts_id: CptsId,
+    pub id: String,
+    pub file_name: String,
+    pub state: ImportJobState,
+    pub bytes_total: u64,
+    pub progress: ImportProgress,
+    /// A sentence for people (French); empty while running.
+    pub message: String,
+    /// JSON: the rejects when refused, the outcome when done; empty otherwise.
+    pub report: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// How the audit log names who started it.
+    pub started_by: String,
+}
+
+/// Import jobs started from the browser. Progress lives in the database so that any server of
+/// the instance can show it.
+pub trait ImportJobStore {
+    /// Records a new running job with the audit event of its start, in one transaction
+    /// (`Conflict` if the id is taken).
+    fn create_job(&self, job: &ImportJob, audit: &AuditEvent) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Records the progress of a running job (`NotFound` unless it exists and is running).
+    fn update_progress(
+        &self,
+        cpts: &CptsId,
+        id: &str,
+        progress: &ImportProgress,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Ends a running job (`NotFound` unless it exists and is running).
+    #[allow(clippy::too_many_arguments)]
+    fn finish_job(
+        &self,
+        cpts: &CptsId,
+        id: &str,
+        state: ImportJobState,
+        progress: &ImportProgress,
+        message: &str,
+        report: &str,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    fn get_job(&self, cpts: &CptsId, id: &str) -> impl Future<Output = StoreResult<ImportJob>> + Send;
 }

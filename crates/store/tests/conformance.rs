@@ -15,7 +15,8 @@ use maillage_core::directory::model::{
 use maillage_core::ids::InseeCode;
 use maillage_store::{
     AccountStore, AciStore, AnnuaireImport, ApiToken, AuditEvent, AuditStore, CptsStore, DateRange, DirectoryQuery,
-    DirectoryStore, ImportOutcome, NewAccount, NewCpts, Page, PendingOidcLogin, Session, Store, StoreError, connect,
+    DirectoryStore, ImportOutcome, MembershipOutcome, NewAccount, NewCpts, Page, PendingOidcLogin, Session, Store,
+    StoreError, connect,
 };
 use std::collections::BTreeMap;
 
@@ -620,6 +621,147 @@ async fn directory_stats_story(store: &Store) {
     assert_eq!(store.departement_counts(&id).await.unwrap(), counts);
 }
 
+/// A member list applied at once: created, updated, unchanged; a list naming a professional
+/// the directory does not have writes nothing and names them.
+async fn membership_import_story(store: &Store) {
+    let cpts = store
+        .create_cpts(&NewCpts { name: "CPTS Adhérents".into(), communes: codes(&["41018"]) }, at(1))
+        .await
+        .unwrap();
+    let id = cpts.id.clone();
+    let list: &'static [Professional] = Box::leak(
+        vec![
+            professional("10001234567", "Martin", "Élise", "10", &[("41018", "Blois")]),
+            professional("10009876543", "Caron", "Inès", "60", &[("41018", "Blois")]),
+        ]
+        .into_boxed_slice(),
+    );
+    let import = AnnuaireImport {
+        id: "m1".into(),
+        source: "annuaire",
+        file_name: "x.txt".into(),
+        lines_read: 2,
+        professionals: list,
+        departement_counts: None,
+    };
+    store.apply_import(&id, &import, at(2), &audit_event(&id, "import", "annuaire")).await.unwrap();
+    let active = Membership {
+        joined_on: day(2024, 1, 10),
+        left_on: None,
+        status: MembershipStatus::Active,
+        dues_paid_until: Some(day(2026, 12, 31)),
+        profession_referent: true,
+        board_role: Some("présidente".into()),
+    };
+    let left = Membership {
+        joined_on: day(2023, 5, 1),
+        left_on: Some(day(2025, 6, 30)),
+        status: MembershipStatus::Left,
+        dues_paid_until: None,
+        profession_referent: false,
+        board_role: None,
+    };
+    let audits = store.audit_count(Some(&id)).await.unwrap();
+    // An unknown professional: nothing is written, not even the audit event.
+    let refused = store
+        .apply_memberships(
+            &id,
+            &[("810001234567".into(), active.clone()), ("812345678901".into(), left.clone())],
+            at(3),
+            &audit_event(&id, "import", "members"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused, MembershipOutcome { unknown: vec!["812345678901".into()], ..Default::default() });
+    assert!(!refused.applied());
+    assert_eq!(store.directory_entry(&id, "810001234567").await.unwrap().membership, None);
+    assert_eq!(store.audit_count(Some(&id)).await.unwrap(), audits);
+    // Twice the same professional: a conflict.
+    let twice = [("810001234567".to_owned(), active.clone()), ("810001234567".to_owned(), left.clone())];
+    assert!(matches!(
+        store.apply_memberships(&id, &twice, at(3), &audit_event(&id, "import", "members")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let list = [("810001234567".to_owned(), active.clone()), ("810009876543".to_owned(), left.clone())];
+    let first = store.apply_memberships(&id, &list, at(3), &audit_event(&id, "import", "members")).await.unwrap();
+    assert_eq!((first.created, first.updated, first.unchanged, first.applied()), (2, 0, 0, true));
+    assert_eq!(store.directory_entry(&id, "810001234567").await.unwrap().membership, Some(active.clone()));
+    assert_eq!(store.directory_entry(&id, "810009876543").await.unwrap().membership, Some(left.clone()));
+    assert_eq!(store.audit_count(Some(&id)).await.unwrap(), audits + 1);
+    let suspended = Membership { status: MembershipStatus::Suspended, ..active.clone() };
+    let list = [("810001234567".to_owned(), suspended.clone()), ("810009876543".to_owned(), left.clone())];
+    let second = store.apply_memberships(&id, &list, at(4), &audit_event(&id, "import", "members")).await.unwrap();
+    assert_eq!((second.created, second.updated, second.unchanged), (0, 1, 1));
+    assert_eq!(store.directory_entry(&id, "810001234567").await.unwrap().membership, Some(suspended));
+    // Another CPTS's directory does not count.
+    let mut other = None;
+    for c in store.list_cpts().await.unwrap() {
+        if c.id != id && store.directory_entry(&c.id, "810001234567").await.is_err() {
+            other = Some(c.id);
+        }
+    }
+    let other = other.unwrap();
+    let elsewhere =
+        store.apply_memberships(&other, &list[..1], at(4), &audit_event(&other, "import", "members")).await.unwrap();
+    assert_eq!(elsewhere.unknown, ["810001234567"]);
+}
+
+/// Import jobs started from the browser: created with their audit event, progress while
+/// running, finished once; tenants see only their own.
+async fn import_jobs_story(store: &Store) {
+    use maillage_store::{ImportJob, ImportJobState, ImportJobStore, ImportProgress};
+    let cpts = store
+        .create_cpts(&NewCpts { name: "CPTS Imports en ligne".into(), communes: codes(&["41018"]) }, at(1))
+        .await
+        .unwrap();
+    let id = cpts.id.clone();
+    let job = ImportJob {
+        cpts_id: id.clone(),
+        id: "j1".into(),
+        file_name: "PS_LibreAcces_Personne_activite_202611.txt".into(),
+        state: ImportJobState::Running,
+        bytes_total: 1_000_000_000,
+        progress: ImportProgress::default(),
+        message: String::new(),
+        report: String::new(),
+        started_at: at(2),
+        finished_at: None,
+        started_by: "Coordination <c@test>".into(),
+    };
+    let audits = store.audit_count(Some(&id)).await.unwrap();
+    store.create_job(&job, &audit_event(&id, "import_start", "j1")).await.unwrap();
+    assert_eq!(store.audit_count(Some(&id)).await.unwrap(), audits + 1, "the start is audited with the job");
+    assert!(matches!(
+        store.create_job(&job, &audit_event(&id, "import_start", "j1")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.audit_count(Some(&id)).await.unwrap(), audits + 1, "a refused job leaves no audit line");
+    assert_eq!(store.get_job(&id, "j1").await.unwrap(), job);
+    let halfway = ImportProgress { bytes_read: 500_000_000, lines_read: 1_000_000, kept: 1_200, rejected: 0 };
+    store.update_progress(&id, "j1", &halfway).await.unwrap();
+    assert_eq!(store.get_job(&id, "j1").await.unwrap().progress, halfway);
+    let end = ImportProgress { bytes_read: 1_000_000_000, lines_read: 2_000_000, kept: 2_400, rejected: 0 };
+    store
+        .finish_job(&id, "j1", ImportJobState::Done, &end, "Import terminé.", "{\"inserted\":2}", at(3))
+        .await
+        .unwrap();
+    let done = store.get_job(&id, "j1").await.unwrap();
+    assert_eq!((done.state, done.progress, done.finished_at), (ImportJobState::Done, end, Some(at(3))));
+    assert_eq!((done.message.as_str(), done.report.as_str()), ("Import terminé.", "{\"inserted\":2}"));
+    // A finished job stays as it ended.
+    assert!(matches!(store.update_progress(&id, "j1", &halfway).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.finish_job(&id, "j1", ImportJobState::Failed, &end, "x", "", at(4)).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.get_job(&id, "j1").await.unwrap().state, ImportJobState::Done);
+    // Unknown jobs, and other tenants' jobs, are not found.
+    assert!(matches!(store.get_job(&id, "nope").await, Err(StoreError::NotFound)));
+    let other = store.list_cpts().await.unwrap().into_iter().find(|c| c.id != id).unwrap().id;
+    assert!(matches!(store.get_job(&other, "j1").await, Err(StoreError::NotFound)));
+    assert!(matches!(store.update_progress(&other, "j1", &halfway).await, Err(StoreError::NotFound)));
+}
+
 /// The story, then a second connection to the same database: migrations are idempotent and
 /// the data is still there.
 async fn story_and_reconnect(url: &str) {
@@ -629,9 +771,11 @@ async fn story_and_reconnect(url: &str) {
     aci_story(&store).await;
     directory_story(&store).await;
     directory_stats_story(&store).await;
+    membership_import_story(&store).await;
+    import_jobs_story(&store).await;
     store.close().await;
     let again = connect(url).await.unwrap();
-    assert_eq!(again.list_cpts().await.unwrap().len(), 8);
+    assert_eq!(again.list_cpts().await.unwrap().len(), 10);
     again.close().await;
     assert_append_only(url).await;
 }

@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 
 pub mod aci;
 pub mod directory;
+pub mod directory_import;
 
 /// Who did what, for the audit log.
 pub struct Ctx<'a> {

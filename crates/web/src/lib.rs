@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cpts/{id}/depenses/{expense}/supprimer", post(aci::delete_expense))
         .route("/cpts/{id}/annuaire", get(directory::search))
         .route("/cpts/{id}/annuaire/imports", get(directory::imports))
+        .route("/cpts/{id}/annuaire/imports/{job}", get(pages::directory_import::job))
         .route("/cpts/{id}/annuaire/statistiques", get(pages::directory_stats::stats))
         .route("/cpts/{id}/annuaire/moi", get(directory::me))
         .route("/cpts/{id}/annuaire/{national_id}", get(directory::profile))
@@ -82,20 +83,32 @@ pub fn router(state: AppState) -> Router {
         .route("/compte/jetons", post(account::create_token))
         .route("/compte/jetons/{id}/revoquer", post(account::revoke_token))
         .route("/static/{name}", get(pages::static_file));
-    let request_id = HeaderName::from_static("x-request-id");
-    Router::new()
+    // Every request: 2 MiB of body and 30 s at most…
+    let limited = Router::new()
         .route("/healthz", get(healthz))
         .merge(pages)
         .nest("/api/v1", api::routes())
         .route("/api/openapi.json", get(api::openapi_handler))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::error_pages_with_chrome))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::same_origin_writes))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(2 * 1024 * 1024))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
-        ))
+        ));
+    // …except the upload of the national extract (about 1 GB, streamed to disk).
+    let upload = Router::new()
+        .route("/cpts/{id}/annuaire/imports", post(pages::directory_import::upload))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(app::directory_import::MAX_UPLOAD_BYTES))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60 * 60),
+        ));
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(limited)
+        .merge(upload)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::error_pages_with_chrome))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::same_origin_writes))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");

@@ -38,6 +38,9 @@ pub struct Settings {
     /// Trust the first address of `X-Forwarded-For` (only behind a reverse proxy you run).
     pub trust_forwarded_for: bool,
     pub oidc: Option<OidcSettings>,
+    /// Where uploaded extracts wait while they are imported (the system's temporary folder by
+    /// default); give a folder on a disk with room for 1 GB per import running at once.
+    pub import_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -49,6 +52,7 @@ impl Default for Settings {
             login_window_minutes: 15,
             trust_forwarded_for: false,
             oidc: None,
+            import_dir: None,
         }
     }
 }

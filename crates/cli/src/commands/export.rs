@@ -1,5 +1,5 @@
 //! `maillage export directory`: the territory's directory as users see it (imported values with
-//! local corrections applied), in CSV (spreadsheets), vCard 4.0 (address books) or a FHIR R4
+//! local corrections applied), in CSV or XLSX (spreadsheets), vCard 4.0 (address books) or a FHIR R4
 //! Bundle (other health information systems).
 
 use super::serve::Args as ServerArgs;
@@ -14,18 +14,19 @@ use std::process::ExitCode;
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ExportFormat {
     Csv,
+    Xlsx,
     Vcard,
     Fhir,
 }
 
 #[derive(clap::Subcommand, Debug)]
 pub enum ExportCommand {
-    /// The directory of a CPTS (with `--format csv`, `vcard` or `fhir`).
+    /// The directory of a CPTS (with `--format csv`, `xlsx`, `vcard` or `fhir`).
     Directory {
         /// CPTS id.
         #[arg(long)]
         cpts: String,
-        /// Output file (default: standard output).
+        /// Output file (default: standard output; required with `--format xlsx`).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Also export the professionals who left the national extract.
@@ -79,13 +80,49 @@ fn yes_no(v: Option<bool>) -> &'static str {
     }
 }
 
+/// The columns of the CSV and XLSX exports.
+pub const COLUMNS: [&str; 20] = [
+    "identifiant_national",
+    "civilite",
+    "nom",
+    "prenom",
+    "code_profession",
+    "profession",
+    "specialites",
+    "adherent",
+    "mssante",
+    "soins_non_programmes",
+    "lieu",
+    "structure",
+    "adresse",
+    "complement",
+    "code_postal",
+    "code_commune",
+    "commune",
+    "telephone",
+    "courriel",
+    "mode_exercice",
+];
+
 /// One line per practice place (a professional without place: one line); UTF-8 with BOM.
 pub fn to_csv(list: &[(EffectiveProfessional, bool)]) -> String {
-    let mut out = String::from(
-        "\u{feff}identifiant_national,civilite,nom,prenom,code_profession,profession,specialites,adherent,\
-         mssante,soins_non_programmes,lieu,structure,adresse,complement,code_postal,code_commune,commune,\
-         telephone,courriel,mode_exercice\r\n",
-    );
+    let mut out = format!("\u{feff}{}\r\n", COLUMNS.join(","));
+    for row in rows(list) {
+        let row: Vec<String> = row.iter().map(|c| cell(c)).collect();
+        out.push_str(&row.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// The same rows as the CSV, in an XLSX workbook (text cells, bold frozen header).
+pub fn to_xlsx(list: &[(EffectiveProfessional, bool)]) -> Result<Vec<u8>, maillage_office::OfficeError> {
+    maillage_office::write_xlsx("Annuaire", &COLUMNS, &rows(list))
+}
+
+/// The [`COLUMNS`] of every professional, one row per practice place.
+fn rows(list: &[(EffectiveProfessional, bool)]) -> Vec<Vec<String>> {
+    let mut out = Vec::with_capacity(list.len());
     for (p, member) in list {
         let head = [
             p.national_id.to_string(),
@@ -121,9 +158,7 @@ pub fn to_csv(list: &[(EffectiveProfessional, bool)]) -> String {
                 .collect()
         };
         for place in places {
-            let row: Vec<String> = head.iter().chain(place.iter()).map(|c| cell(c)).collect();
-            out.push_str(&row.join(","));
-            out.push_str("\r\n");
+            out.push(head.iter().chain(place.iter()).cloned().collect());
         }
     }
     out
@@ -180,30 +215,35 @@ pub fn to_vcard(list: &[(EffectiveProfessional, bool)]) -> String {
 pub fn run(command: &ExportCommand, format: Option<ExportFormat>) -> crate::CliResult {
     let ExportCommand::Directory { cpts, out, include_left, fhir_base, server } = command;
     let Some(format) = format else {
-        eprintln!("error: choose the export format: --format csv, vcard or fhir");
+        eprintln!("error: choose the export format: --format csv, xlsx, vcard or fhir");
         return Ok(ExitCode::from(2));
     };
+    if format == ExportFormat::Xlsx && out.as_ref().is_none_or(|p| p.as_os_str() == "-") {
+        eprintln!("error: --format xlsx writes a file: name it with --out FILE.xlsx");
+        return Ok(ExitCode::from(2));
+    }
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let store = maillage_store::connect(&server.database_url()).await?;
         let Some(record) = cpts_or_exit(&store, cpts).await? else { return Ok(ExitCode::from(1)) };
         let list = effective_directory(&store, &record.id, *include_left).await?;
         store.close().await;
-        let text = match format {
-            ExportFormat::Csv => to_csv(&list),
-            ExportFormat::Vcard => to_vcard(&list),
+        let text: Vec<u8> = match format {
+            ExportFormat::Csv => to_csv(&list).into_bytes(),
+            ExportFormat::Xlsx => to_xlsx(&list)?,
+            ExportFormat::Vcard => to_vcard(&list).into_bytes(),
             ExportFormat::Fhir => {
                 #[allow(clippy::disallowed_methods)] // the CLI is the edge where time enters
                 let now = chrono::Utc::now();
                 let professionals: Vec<EffectiveProfessional> = list.into_iter().map(|(p, _)| p).collect();
                 let bundle = directory_bundle(&professionals, now, fhir_base).map_err(|e| e.to_string())?;
-                serde_json::to_string_pretty(&bundle)? + "\n"
+                (serde_json::to_string_pretty(&bundle)? + "\n").into_bytes()
             }
         };
         match out {
             Some(path) => std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?,
             // A reader that stops early (`| head`) is not an error.
-            None => match std::io::stdout().lock().write_all(text.as_bytes()) {
+            None => match std::io::stdout().lock().write_all(&text) {
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
                 other => other?,
             },

@@ -37,6 +37,28 @@ pub enum ImportCommand {
         #[command(flatten)]
         server: ServerArgs,
     },
+    /// The association's member list (CSV or XLSX): one line per member, found by national
+    /// identifier (RPPS or ADELI) among the professionals of the directory. Atomic: a file with
+    /// any bad line, or naming a professional the directory does not have, changes nothing.
+    Members {
+        file: PathBuf,
+        /// CPTS id.
+        #[arg(long)]
+        cpts: String,
+        /// Sheet of an XLSX file (default: the first).
+        #[arg(long)]
+        sheet: Option<String>,
+        /// Column of a field, when the default headers do not match: `FIELD=Header`, FIELD being
+        /// national_id, joined_on, left_on, status, dues_paid_until, profession_referent or
+        /// board_role. Repeatable.
+        #[arg(long = "map", value_name = "FIELD=HEADER")]
+        map: Vec<String>,
+        /// Check and report, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -122,7 +144,12 @@ pub async fn cpts_or_exit(
 }
 
 pub fn run_import(command: &ImportCommand, format: Format) -> crate::CliResult {
-    let ImportCommand::Annuaire { file, cpts, margin_km, dry_run, server } = command;
+    let (file, cpts, margin_km, dry_run, server) = match command {
+        ImportCommand::Annuaire { file, cpts, margin_km, dry_run, server } => (file, cpts, margin_km, dry_run, server),
+        ImportCommand::Members { file, cpts, sheet, map, dry_run, server } => {
+            return super::members::run(file, cpts, sheet.as_deref(), map, *dry_run, server, format);
+        }
+    };
     if !(0.0..=100.0).contains(margin_km) {
         eprintln!("error: --margin-km must be between 0 and 100");
         return Ok(ExitCode::from(2));

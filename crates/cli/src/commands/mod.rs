@@ -6,5 +6,6 @@ pub mod demo;
 pub mod export;
 pub mod ids;
 pub mod import;
+pub mod members;
 pub mod serve;
 pub mod territory;

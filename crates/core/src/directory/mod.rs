@@ -17,6 +17,7 @@ pub mod collect;
 pub mod draft;
 pub mod fhir;
 pub mod filter;
+pub mod members;
 pub mod model;
 pub mod professions;
 pub mod scan;

@@ -5,7 +5,7 @@ use super::{PgStore, SqliteStore, Store, delegate};
 use crate::model::{
     AnnuaireImport, AuditEvent, CptsId, DirectoryEntry, DirectoryQuery, DirectoryRow, ImportOutcome, ImportRecord,
 };
-use crate::{DirectoryStore, StoreError, StoreResult};
+use crate::{DirectoryStore, MembershipOutcome, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use maillage_core::directory::collect::DepartementCounts;
 use maillage_core::directory::model::{
@@ -698,6 +698,93 @@ macro_rules! directory_sql {
                 Ok(())
             }
 
+            async fn apply_memberships(
+                &self,
+                cpts: &CptsId,
+                memberships: &[(String, Membership)],
+                now: DateTime<Utc>,
+                audit: &AuditEvent,
+            ) -> StoreResult<MembershipOutcome> {
+                let id = cpts.as_str();
+                let mut seen = HashSet::with_capacity(memberships.len());
+                for (nid, _) in memberships {
+                    if !seen.insert(nid.as_str()) {
+                        return Err(StoreError::Conflict(format!("professional {nid} listed twice in the member list")));
+                    }
+                }
+                let mut tx = self.pool.begin().await?;
+                let known: HashSet<String> =
+                    sqlx::query_scalar("SELECT national_id FROM dir_professional WHERE cpts_id = $1")
+                        .bind(id)
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .into_iter()
+                        .collect();
+                let unknown: Vec<String> =
+                    memberships.iter().filter(|(nid, _)| !known.contains(nid)).map(|(nid, _)| nid.clone()).collect();
+                if !unknown.is_empty() {
+                    return Ok(MembershipOutcome { unknown, ..Default::default() });
+                }
+                let existing: HashMap<String, Membership> = sqlx::query(
+                    "SELECT national_id, joined_on, left_on, status, dues_paid_until, profession_referent, board_role
+                     FROM dir_membership WHERE cpts_id = $1",
+                )
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| {
+                    let s: String = r.try_get("status")?;
+                    Ok((
+                        r.try_get("national_id")?,
+                        Membership {
+                            joined_on: r.try_get("joined_on")?,
+                            left_on: r.try_get("left_on")?,
+                            status: status(&s)?,
+                            dues_paid_until: r.try_get("dues_paid_until")?,
+                            profession_referent: r.try_get("profession_referent")?,
+                            board_role: r.try_get("board_role")?,
+                        },
+                    ))
+                })
+                .collect::<StoreResult<_>>()?;
+                let mut outcome = MembershipOutcome::default();
+                for (nid, m) in memberships {
+                    match existing.get(nid) {
+                        Some(old) if old == m => {
+                            outcome.unchanged += 1;
+                            continue;
+                        }
+                        Some(_) => outcome.updated += 1,
+                        None => outcome.created += 1,
+                    }
+                    sqlx::query(
+                        "INSERT INTO dir_membership (cpts_id, national_id, joined_on, left_on, status, dues_paid_until,
+                            profession_referent, board_role, updated_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                         ON CONFLICT (cpts_id, national_id)
+                         DO UPDATE SET joined_on = excluded.joined_on, left_on = excluded.left_on,
+                                       status = excluded.status, dues_paid_until = excluded.dues_paid_until,
+                                       profession_referent = excluded.profession_referent,
+                                       board_role = excluded.board_role, updated_at = excluded.updated_at",
+                    )
+                    .bind(id)
+                    .bind(nid)
+                    .bind(m.joined_on)
+                    .bind(m.left_on)
+                    .bind(status_str(m.status))
+                    .bind(m.dues_paid_until)
+                    .bind(m.profession_referent)
+                    .bind(m.board_role.as_deref())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Self::insert_audit(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(outcome)
+            }
+
             async fn directory_professions(&self, cpts: &CptsId) -> StoreResult<Vec<(String, u64)>> {
                 let rows = sqlx::query(
                     "SELECT profession_code, COUNT(*) AS n FROM dir_professional
@@ -848,6 +935,15 @@ impl DirectoryStore for Store {
         audit: &AuditEvent,
     ) -> StoreResult<()> {
         delegate!(self, s => s.put_membership(cpts, national_id, membership, now, audit))
+    }
+    async fn apply_memberships(
+        &self,
+        cpts: &CptsId,
+        memberships: &[(String, Membership)],
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<MembershipOutcome> {
+        delegate!(self, s => s.apply_memberships(cpts, memberships, now, audit))
     }
     async fn directory_professions(&self, cpts: &CptsId) -> StoreResult<Vec<(String, u64)>> {
         delegate!(self, s => s.directory_professions(cpts))

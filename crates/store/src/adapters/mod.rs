@@ -7,6 +7,7 @@ mod aci;
 mod audit;
 mod cpts;
 mod directory;
+mod import_jobs;
 
 use crate::migrate::{CREATE_BOOKKEEPING, Migration, POSTGRES, SQLITE};
 use crate::{StoreError, StoreResult};

@@ -7,6 +7,7 @@ pub mod aci_simulator;
 pub mod admin;
 pub mod cpts;
 pub mod directory;
+pub mod directory_import;
 pub mod directory_stats;
 pub mod observatory;
 

@@ -10,6 +10,7 @@ mod api;
 mod browser;
 mod directory;
 mod helpers;
+mod import_upload;
 mod login;
 mod oidc;
 mod openapi;
