@@ -7,6 +7,7 @@ use crate::commands::import::cpts_or_exit;
 use maillage_core::directory::fhir::directory_bundle;
 use maillage_core::directory::model::{EffectiveProfessional, effective};
 use maillage_store::{DirectoryQuery, DirectoryStore, Store};
+use maillage_web::app::csv_cell as cell;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -60,12 +61,6 @@ async fn effective_directory(
             return Ok(out);
         }
     }
-}
-
-/// RFC 4180 cell, formulas neutralised for spreadsheet software.
-fn cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
-    format!("\"{}\"", s.replace('"', "\"\""))
 }
 
 fn opt(s: &Option<String>) -> &str {

@@ -162,14 +162,7 @@ pub fn run_import(command: &ImportCommand, format: Format) -> crate::CliResult {
     runtime.block_on(async {
         let url = server.database_url();
         let store = maillage_store::connect(&url).await?;
-        let record = match store.get_cpts(&cpts_id).await {
-            Ok(c) => c,
-            Err(maillage_store::StoreError::NotFound) => {
-                eprintln!("error: no CPTS {cpts_id} in this database");
-                return Ok(ExitCode::from(1));
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let Some(record) = cpts_or_exit(&store, cpts).await? else { return Ok(ExitCode::from(1)) };
         let reference = Reference::embedded();
         let territory = Territory::new(reference, record.communes.iter().map(InseeCode::as_str))
             .map_err(|e| format!("the territory of {} is invalid: {e}", record.name))?;

@@ -4,7 +4,7 @@
 //! updated meanwhile is refused and nothing is lost silently.
 
 use super::cpts::{csv_response, ctx};
-use super::{Chrome, fr_int, render};
+use super::{Chrome, capitalised, fr_date, fr_int, fr_percent, render};
 use crate::app::aci::{self as uc, ContractFile, ContractReport};
 use crate::app::csv_cell;
 use crate::auth::{CsrfField, CsrfForm, Principal};
@@ -196,10 +196,6 @@ pub struct ExpensesPage {
 // ---------------------------------------------------------------------------------------------
 // Formatting
 
-fn fr_date(d: NaiveDate) -> String {
-    d.format("%d/%m/%Y").to_string()
-}
-
 fn fr_opt_date(d: Option<NaiveDate>) -> String {
     d.map_or_else(|| "—".to_owned(), fr_date)
 }
@@ -254,7 +250,7 @@ fn envelope_rows(report: &ContractReport) -> Vec<EnvelopeRow> {
                 fixed: funding.map_or_else(|| "—".into(), |f| f.fixed.fr_whole()),
                 variable: funding.map_or_else(|| "—".into(), |f| f.variable.fr_whole()),
                 total: b.entitlement.fr_whole(),
-                achievement: funding.and_then(|f| f.achievement).map_or_else(|| "—".into(), pct_fr),
+                achievement: funding.and_then(|f| f.achievement).map_or_else(|| "—".into(), |r| fr_percent(r, 2)),
                 spent: b.spent.fr_whole(),
                 left: b.left.fr_whole(),
                 over: b.over,
@@ -262,17 +258,6 @@ fn envelope_rows(report: &ContractReport) -> Vec<EnvelopeRow> {
             }
         })
         .collect()
-}
-
-/// `50,00 %` (French: decimal comma, no-break space before the sign).
-fn pct_fr(r: maillage_core::aci::Rate) -> String {
-    let hundredths = u64::from(r.billionths()) / 100_000;
-    format!("{},{:02}\u{a0}%", hundredths / 100, hundredths % 100)
-}
-
-fn capitalised(s: &str) -> String {
-    let mut chars = s.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// Horizontal bars, entitlement against spending per envelope. Server-rendered, no script.
@@ -377,7 +362,7 @@ fn contract_view(
                         percent: ratio.map_or(0, |r| {
                             u32::try_from(u64::from(r.billionths()) * 100 / 1_000_000_000).unwrap_or(100)
                         }),
-                        ratio: ratio.map_or_else(|| "sans cible cette année".into(), pct_fr),
+                        ratio: ratio.map_or_else(|| "sans cible cette année".into(), |r| fr_percent(r, 2)),
                         evidence: result.map(|r| r.evidence.clone()).unwrap_or_default(),
                         targets: (1..=rules.contract_years)
                             .map(|y| (y, i.targets.get(&y).map(ToString::to_string).unwrap_or_default()))

@@ -4,7 +4,7 @@
 //! of the imports.
 
 use super::cpts::ctx;
-use super::{Chrome, ErrorPage, fr_int, is_htmx, render};
+use super::{Chrome, ErrorPage, capitalised, fr_date, fr_int, is_htmx, render};
 use crate::app::directory::{self as uc, Directory, ProfessionCount, Profile, SearchResult};
 use crate::auth::{CsrfField, CsrfForm, Principal};
 use crate::error::{Failure, PageError};
@@ -23,10 +23,6 @@ use serde::Deserialize;
 
 // ---------------------------------------------------------------------------------------------
 // Formatting
-
-fn fr_date(d: NaiveDate) -> String {
-    d.format("%d/%m/%Y").to_string()
-}
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters kept).
 fn encode(value: &str) -> String {
@@ -70,11 +66,6 @@ fn yes_no(v: Option<bool>) -> String {
         Some(false) => "non".into(),
         None => "non renseigné".into(),
     }
-}
-
-fn capitalised(s: &str) -> String {
-    let mut chars = s.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 //! and densities per 10,000 inhabitants against the département. Aggregates only.
 
 use super::cpts::ctx;
-use super::{Chrome, fr_int, render};
+use super::{Chrome, fr_int, fr_percent, render};
 use crate::app::directory as uc;
 use crate::auth::Principal;
 use crate::error::PageError;
@@ -54,13 +54,7 @@ pub struct StatsPage {
 
 /// `12,5 %`.
 fn pct(r: Option<Rate>) -> String {
-    r.map_or_else(
-        || "—".into(),
-        |r| {
-            let tenths = (u64::from(r.billionths()) + 500_000) / 1_000_000;
-            format!("{},{}\u{a0}%", tenths / 10, tenths % 10)
-        },
-    )
+    r.map_or_else(|| "—".into(), |r| fr_percent(r, 1))
 }
 
 /// `12,3` from tenths.

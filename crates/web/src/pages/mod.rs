@@ -45,6 +45,24 @@ pub fn fr_int<T: Copy + Into<u64>>(n: &T) -> String {
     out
 }
 
+/// A date as French pages write it: `15/03/2024`.
+pub fn fr_date(d: chrono::NaiveDate) -> String {
+    d.format("%d/%m/%Y").to_string()
+}
+
+/// First letter upper-cased: labels stored in lower case start table rows and headings.
+pub fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// A rate as a French percentage with `decimals` (1 or 2) digits, truncated: `33,3 %`.
+pub fn fr_percent(r: maillage_core::aci::Rate, decimals: u32) -> String {
+    let unit = 10u64.pow(decimals);
+    let scaled = u64::from(r.billionths()) * unit / 10_000_000;
+    format!("{},{:0width$}\u{a0}%", scaled / unit, scaled % unit, width = decimals as usize)
+}
+
 /// French label of an audit action.
 pub fn action_fr(action: &str) -> &str {
     match action {
