@@ -578,25 +578,37 @@ macro_rules! directory_sql {
                 .bind(i64::from(q.offset))
                 .fetch_all(&self.pool)
                 .await?;
+                // The communes of the whole page in one query (the live search runs this at
+                // every pause in typing).
+                let ids: Vec<String> =
+                    rows.iter().map(|r| r.try_get::<String, _>("national_id")).collect::<Result<_, _>>()?;
+                let mut communes: HashMap<String, Vec<String>> = HashMap::new();
+                if !ids.is_empty() {
+                    let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+                    let sql = format!(
+                        "SELECT DISTINCT national_id, commune_code FROM dir_place
+                         WHERE cpts_id = $1 AND commune_code IS NOT NULL AND national_id IN ({})
+                         ORDER BY national_id, commune_code",
+                        placeholders.join(", ")
+                    );
+                    let mut query = sqlx::query(&sql).bind(id);
+                    for nid in &ids {
+                        query = query.bind(nid);
+                    }
+                    for r in query.fetch_all(&self.pool).await? {
+                        communes.entry(r.try_get("national_id")?).or_default().push(r.try_get("commune_code")?);
+                    }
+                }
                 let mut out = Vec::with_capacity(rows.len());
-                for r in &rows {
-                    let nid: String = r.try_get("national_id")?;
-                    let communes: Vec<String> = sqlx::query_scalar(
-                        "SELECT DISTINCT commune_code FROM dir_place
-                         WHERE cpts_id = $1 AND national_id = $2 AND commune_code IS NOT NULL ORDER BY commune_code",
-                    )
-                    .bind(id)
-                    .bind(&nid)
-                    .fetch_all(&self.pool)
-                    .await?;
+                for (r, nid) in rows.iter().zip(ids) {
                     out.push(DirectoryRow {
+                        communes: communes.remove(&nid).unwrap_or_default(),
                         national_id: nid,
                         civility: r.try_get("civility")?,
                         family_name: r.try_get("family_name")?,
                         given_name: r.try_get("given_name")?,
                         profession_code: r.try_get("profession_code")?,
                         profession_label: r.try_get("profession_label")?,
-                        communes,
                         member: r.try_get("member")?,
                         left: r.try_get("gone")?,
                     });
