@@ -175,10 +175,18 @@ async fn imports_a_csv_then_an_xlsx_member_list_atomically() {
     assert!(err.contains("899999999999") && err.contains("not in the directory"), "{err}");
     assert_eq!(membership(&dir.join("data"), &cpts, &ids[5]).await, None);
 
-    // Not UTF-8: the line is named.
+    // Not UTF-8: read as Windows-1252 (Excel's French default), accents kept in the report;
+    // bytes that neither explains are refused, the line named.
     let latin1 = dir.join("latin1.csv");
     std::fs::write(&latin1, b"RPPS;Statut\n10001234567;r\xe9sili\xe9\n").unwrap();
-    let out = maillage(&["import", "members", &s(&latin1), "--cpts", &cpts, "--data-dir", &data]);
+    let out = maillage(&["import", "members", &s(&latin1), "--cpts", &cpts, "--data-dir", &data, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["rejects"][0]["line"], 2, "{report}");
+    assert!(report["rejects"][0]["raison"].as_str().unwrap().contains("« résilié »"), "{report}");
+    let garbled = dir.join("garbled.csv");
+    std::fs::write(&garbled, b"RPPS;Statut\n10001234567;r\x81\n").unwrap();
+    let out = maillage(&["import", "members", &s(&garbled), "--cpts", &cpts, "--data-dir", &data]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"));
 

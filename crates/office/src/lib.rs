@@ -19,6 +19,18 @@ use std::path::Path;
 pub struct Table {
     pub header: Vec<String>,
     pub rows: Vec<(u64, Vec<String>)>,
+    /// How a CSV file's bytes were decoded (XLSX files: always `Utf8`, their text is Unicode).
+    pub encoding: TextEncoding,
+}
+
+/// The character encoding a CSV file was read in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TextEncoding {
+    #[default]
+    Utf8,
+    /// Not valid UTF-8, read as Windows-1252 (what Excel writes by default in French for
+    /// "CSV (séparateur : point-virgule)").
+    Windows1252,
 }
 
 /// Why a file could not be read as a table.
@@ -26,7 +38,7 @@ pub struct Table {
 pub enum OfficeError {
     #[error("cannot read {path}: {source}")]
     Io { path: String, source: std::io::Error },
-    #[error("line {line} is not valid UTF-8: save the file as \"CSV UTF-8\" and try again")]
+    #[error("line {line} is neither UTF-8 nor Windows-1252: save the file as \"CSV UTF-8\" and try again")]
     NotUtf8 { line: u64 },
     #[error("CSV line {line}: {message}")]
     Csv { line: u64, message: String },
@@ -54,15 +66,84 @@ pub fn read_table(path: &Path, sheet: Option<&str>) -> Result<Table, OfficeError
     }
 }
 
-/// Reads CSV bytes: UTF-8 with or without BOM (anything else is refused, naming the first
-/// line that is not UTF-8), `;` or `,` separator (whichever the header line has more of,
-/// outside quotes), RFC 4180 quoting. Blank lines are skipped; short rows are padded.
+/// Reads CSV bytes: UTF-8 with or without BOM, or else Windows-1252 (Excel's default for
+/// French CSV files; [`Table::encoding`] says which); bytes that neither explains (the five
+/// Windows-1252 leaves undefined, a UTF-16 byte-order mark) are refused, naming their line.
+/// `;` or `,` separator (whichever the header line has more of, outside quotes), RFC 4180
+/// quoting. Blank lines are skipped; short rows are padded.
 pub fn read_csv(bytes: &[u8]) -> Result<Table, OfficeError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if let Err(e) = std::str::from_utf8(bytes) {
-        let line = 1 + bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() as u64;
-        return Err(OfficeError::NotUtf8 { line });
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Err(OfficeError::NotUtf8 { line: 1 });
     }
+    let (text, encoding) = match std::str::from_utf8(bytes) {
+        Ok(text) => (std::borrow::Cow::Borrowed(text), TextEncoding::Utf8),
+        Err(_) => match decode_windows_1252(bytes) {
+            Ok(text) => (std::borrow::Cow::Owned(text), TextEncoding::Windows1252),
+            Err(at) => {
+                let line = 1 + bytes[..at].iter().filter(|b| **b == b'\n').count() as u64;
+                return Err(OfficeError::NotUtf8 { line });
+            }
+        },
+    };
+    let mut table = read_csv_text(text.as_bytes())?;
+    table.encoding = encoding;
+    Ok(table)
+}
+
+/// The characters of bytes 0x80–0x9F in Windows-1252; `None`: undefined there.
+const WINDOWS_1252_80_9F: [Option<char>; 32] = [
+    Some('\u{20AC}'),
+    None,
+    Some('\u{201A}'),
+    Some('\u{0192}'),
+    Some('\u{201E}'),
+    Some('\u{2026}'),
+    Some('\u{2020}'),
+    Some('\u{2021}'),
+    Some('\u{02C6}'),
+    Some('\u{2030}'),
+    Some('\u{0160}'),
+    Some('\u{2039}'),
+    Some('\u{0152}'),
+    None,
+    Some('\u{017D}'),
+    None,
+    None,
+    Some('\u{2018}'),
+    Some('\u{2019}'),
+    Some('\u{201C}'),
+    Some('\u{201D}'),
+    Some('\u{2022}'),
+    Some('\u{2013}'),
+    Some('\u{2014}'),
+    Some('\u{02DC}'),
+    Some('\u{2122}'),
+    Some('\u{0161}'),
+    Some('\u{203A}'),
+    Some('\u{0153}'),
+    None,
+    Some('\u{017E}'),
+    Some('\u{0178}'),
+];
+
+/// Decodes Windows-1252: ASCII as is, 0x80–0x9F by the table, 0xA0–0xFF to U+00A0–U+00FF.
+/// `Err(offset)` of the first byte the code page leaves undefined (0x81, 0x8D, 0x8F, 0x90,
+/// 0x9D): such a file is in another encoding.
+pub fn decode_windows_1252(bytes: &[u8]) -> Result<String, usize> {
+    let mut out = String::with_capacity(bytes.len() + bytes.len() / 8);
+    for (i, &b) in bytes.iter().enumerate() {
+        let c = match b {
+            0x80..=0x9F => WINDOWS_1252_80_9F[usize::from(b - 0x80)].ok_or(i)?,
+            _ => char::from(b),
+        };
+        out.push(c);
+    }
+    Ok(out)
+}
+
+/// Reads UTF-8 CSV bytes (BOM already removed).
+fn read_csv_text(bytes: &[u8]) -> Result<Table, OfficeError> {
     let first_line = bytes.split(|b| *b == b'\n').find(|l| !l.iter().all(u8::is_ascii_whitespace)).unwrap_or(&[]);
     let delimiter = separator(first_line);
     let mut reader =
@@ -239,11 +320,39 @@ mod tests {
     }
 
     #[test]
-    fn csv_not_utf8_names_the_line() {
-        let bytes = b"RPPS;Statut\n1;actif\n2;r\xe9sili\xe9\n";
+    fn csv_windows_1252_is_decoded() {
+        // "Référent" in the header, "résilié", "Œuvre", an apostrophe (0x92) and the euro sign.
+        let bytes = b"RPPS;Statut;R\xe9f\xe9rent\r\n1;r\xe9sili\xe9;\x8cuvre l\x92\xe9t\xe9 \x80\r\n";
+        let t = read_csv(bytes).unwrap();
+        assert_eq!(t.encoding, TextEncoding::Windows1252);
+        assert_eq!(t.header, ["RPPS", "Statut", "Référent"]);
+        assert_eq!(t.rows, vec![(2, vec!["1".into(), "résilié".into(), "Œuvre l\u{2019}été €".into()])]);
+        assert_eq!(read_csv("RPPS;Statut\n1;résilié\n".as_bytes()).unwrap().encoding, TextEncoding::Utf8);
+    }
+
+    #[test]
+    fn windows_1252_table() {
+        let all: Vec<u8> = (0x20..=0xFF).filter(|b| ![0x7F, 0x81, 0x8D, 0x8F, 0x90, 0x9D].contains(b)).collect();
+        let text = decode_windows_1252(&all).unwrap();
+        assert_eq!(text.chars().count(), all.len());
+        assert!(text.starts_with(" !\"#"));
+        assert!(text.contains("€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"), "{text}");
+        assert!(text.ends_with(
+            "\u{a0}¡¢£¤¥¦§¨©ª«¬\u{ad}®¯°±²³´µ¶·¸¹º»¼½¾¿ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖ×ØÙÚÛÜÝÞßàáâãäåæçèéêëìíîïðñòóôõö÷øùúûüýþÿ"
+        ));
+        for undefined in [0x81u8, 0x8D, 0x8F, 0x90, 0x9D] {
+            assert_eq!(decode_windows_1252(&[b'a', undefined]), Err(1));
+        }
+    }
+
+    #[test]
+    fn csv_neither_utf8_nor_windows_1252_names_the_line() {
+        let bytes = b"RPPS;Statut\n1;actif\n2;r\xe9sili\x81\n";
         let e = read_csv(bytes).unwrap_err();
         assert!(matches!(e, OfficeError::NotUtf8 { line: 3 }), "{e}");
         assert!(e.to_string().contains("line 3"));
+        // UTF-16 (Excel's "Texte Unicode"): refused at once.
+        assert!(matches!(read_csv(b"\xFF\xFER\x00P\x00"), Err(OfficeError::NotUtf8 { line: 1 })));
     }
 
     #[test]

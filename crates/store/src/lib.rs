@@ -12,12 +12,17 @@ mod adapters;
 pub mod backup;
 mod migrate;
 mod model;
+mod structures;
 
 pub use adapters::{Store, connect};
 pub use model::{
     Account, AccountCredentials, AnnuaireImport, ApiToken, AuditEvent, Cpts, CptsId, CptsSummary, DateRange,
     DirectoryEntry, DirectoryQuery, DirectoryRow, ImportOutcome, ImportRecord, NewAccount, NewCpts, Page,
     PendingOidcLogin, Session, StoredContract,
+};
+
+pub use structures::{
+    LinkedProfessional, MemberRef, RelatedStructure, RollEntry, StructureEntry, StructureRow, StructureStore,
 };
 
 use chrono::{DateTime, Utc};
@@ -257,6 +262,14 @@ pub trait DirectoryStore {
         cpts: &CptsId,
         national_id: &str,
     ) -> impl Future<Output = StoreResult<DirectoryEntry>> + Send;
+    /// Every professional of the directory (those marked as left too when `include_left`), by
+    /// family then given name, each exactly as [`DirectoryStore::directory_entry`] gives it, in
+    /// a constant number of queries (for exports).
+    fn directory_export(
+        &self,
+        cpts: &CptsId,
+        include_left: bool,
+    ) -> impl Future<Output = StoreResult<Vec<DirectoryEntry>>> + Send;
     /// A page of the search, by family then given name, and the total count.
     fn search_directory(
         &self,

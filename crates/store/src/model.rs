@@ -182,6 +182,13 @@ pub struct DirectoryEntry {
     pub membership: Option<maillage_core::directory::model::Membership>,
 }
 
+impl DirectoryEntry {
+    /// An active member of the CPTS (what searches call `member`).
+    pub fn is_member(&self) -> bool {
+        self.membership.as_ref().is_some_and(|m| m.status == maillage_core::directory::model::MembershipStatus::Active)
+    }
+}
+
 /// A directory search: every criterion optional; text matches names, profession and communes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DirectoryQuery {

@@ -841,3 +841,119 @@ fn with_database(url: &str, db: &str) -> String {
         None => format!("{url}/{db}"),
     }
 }
+
+/// The bulk read of exports gives every professional exactly as the per-entry read does, in
+/// the search's order: imported values (specialties, places), corrections in chronological
+/// order (an orphaned one included), membership; those marked as left only when asked.
+async fn directory_export_story(store: &Store) {
+    let cpts = store
+        .create_cpts(&NewCpts { name: "CPTS Export".into(), communes: codes(&["41018", "41295"]) }, at(1))
+        .await
+        .unwrap();
+    let id = cpts.id.clone();
+    let mut martin = professional("10001234567", "Martin", "Élise", "10", &[("41018", "Blois"), ("41295", "Vineuil")]);
+    martin.specialties.push(Specialty { kind: "CAPA".into(), code: "CAPA12".into(), label: "Gériatrie".into() });
+    let caron = professional("10009876543", "Caron", "Inès", "60", &[("41018", "Blois")]);
+    let mut bare = professional("10003333333", "Abadie", "Jean", "60", &[]);
+    bare.specialties.clear();
+    bare.civility = None;
+    bare.profession_label = None;
+    let dupuis = professional("10005555555", "Dupuis", "Maël", "60", &[("41295", "Vineuil")]);
+    // Same names, national ids decide the order.
+    let twin = professional("10006666666", "Martin", "Élise", "60", &[("41018", "Blois")]);
+    let import = |n: &str, list: Vec<Professional>| AnnuaireImport {
+        id: n.into(),
+        source: "annuaire",
+        file_name: "x.txt".into(),
+        lines_read: 10,
+        professionals: Box::leak(list.into_boxed_slice()),
+        departement_counts: None,
+    };
+    let all = vec![martin.clone(), caron.clone(), bare.clone(), dupuis.clone(), twin.clone()];
+    store.apply_import(&id, &import("e1", all), at(2), &audit_event(&id, "import", "annuaire")).await.unwrap();
+    let event = || audit_event(&id, "update", "x");
+    let correct = |field, place: Option<&str>, value: &str| Correction::new(field, place, value).unwrap();
+    for (nid, c, when) in [
+        ("810001234567", correct(CorrectableField::Phone, Some("ST0"), "02 54 11 22 33"), at(5)),
+        ("810001234567", correct(CorrectableField::Mssante, None, "elise.martin@medecin.mssante.fr"), at(4)),
+        ("810001234567", correct(CorrectableField::Email, Some("ST1"), "cabinet@example.fr"), at(4)),
+        ("810001234567", correct(CorrectableField::SnpParticipant, None, "oui"), at(6)),
+        ("810009876543", correct(CorrectableField::AddressLine2, Some("ST0"), "Bâtiment B"), at(3)),
+        ("810005555555", correct(CorrectableField::AcceptsNewPatients, None, "non"), at(3)),
+    ] {
+        store.put_correction(&id, nid, &c, "Claire", when, &event()).await.unwrap();
+    }
+    let membership = |status, left_on| Membership {
+        joined_on: day(2024, 1, 10),
+        left_on,
+        status,
+        dues_paid_until: Some(day(2026, 12, 31)),
+        profession_referent: status == MembershipStatus::Active,
+        board_role: Some("trésorière".into()),
+    };
+    for (nid, m) in [
+        ("810001234567", membership(MembershipStatus::Active, None)),
+        ("810009876543", membership(MembershipStatus::Left, Some(day(2025, 6, 30)))),
+        ("810005555555", membership(MembershipStatus::Active, None)),
+        ("810006666666", membership(MembershipStatus::Suspended, None)),
+    ] {
+        store.put_membership(&id, nid, &m, at(4), &event()).await.unwrap();
+    }
+    // Dupuis leaves the extract; Martin loses a place (its correction is kept, orphaned).
+    let mut moved = martin.clone();
+    moved.places.pop();
+    let second = vec![moved, caron, bare, twin];
+    store.apply_import(&id, &import("e2", second), at(7), &audit_event(&id, "import", "annuaire")).await.unwrap();
+
+    for include_left in [false, true] {
+        let exported = store.directory_export(&id, include_left).await.unwrap();
+        let q = DirectoryQuery { include_left, limit: 500, ..Default::default() };
+        let (rows, total) = store.search_directory(&id, &q).await.unwrap();
+        assert_eq!(exported.len() as u64, total, "include_left {include_left}");
+        for (entry, row) in exported.iter().zip(&rows) {
+            assert_eq!(entry.professional.national_id.to_string(), row.national_id, "the search's order");
+            assert_eq!(*entry, store.directory_entry(&id, &row.national_id).await.unwrap());
+            assert_eq!(entry.is_member(), row.member, "{}", row.national_id);
+        }
+    }
+    let listed = store.directory_export(&id, false).await.unwrap();
+    let names: Vec<String> = listed.iter().map(|e| e.professional.national_id.to_string()).collect();
+    assert_eq!(names, ["810003333333", "810009876543", "810001234567", "810006666666"]);
+    let martin = &listed[2];
+    assert_eq!(martin.corrections.len(), 4);
+    assert_eq!(martin.corrections[0].field, CorrectableField::Email, "chronological, then by field code");
+    assert_eq!(martin.corrections[1].field, CorrectableField::Mssante);
+    assert_eq!(martin.corrections[3].field, CorrectableField::SnpParticipant);
+    assert!(martin.professional.places.len() == 1 && martin.professional.specialties.len() == 2);
+    assert!(listed[0].professional.places.is_empty() && listed[0].corrections.is_empty());
+    let with_left = store.directory_export(&id, true).await.unwrap();
+    let dupuis = with_left.iter().find(|e| e.left_at.is_some()).unwrap();
+    assert_eq!(dupuis.professional.family_name, "Dupuis");
+    assert!(dupuis.is_member() && dupuis.corrections.len() == 1);
+    // Another CPTS's directory is its own.
+    let other = NewCpts { name: "CPTS Export 2".into(), communes: codes(&["41047"]) };
+    let other = store.create_cpts(&other, at(1)).await.unwrap();
+    assert!(store.directory_export(&other.id, true).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn sqlite_directory_export() {
+    let dir = std::env::temp_dir().join(format!("maillage-store-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = connect(&format!("sqlite:{}", dir.join("test.sqlite").display())).await.unwrap();
+    directory_export_story(&store).await;
+    store.close().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn postgres_directory_export() {
+    let Some(admin_url) = postgres_admin_url() else { return };
+    let db = format!("maillage_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = connect_admin(&admin_url).await;
+    sqlx::query(&format!("CREATE DATABASE {db}")).execute(&admin).await.unwrap();
+    let store = connect(&with_database(&admin_url, &db)).await.unwrap();
+    directory_export_story(&store).await;
+    store.close().await;
+    sqlx::query(&format!("DROP DATABASE {db} WITH (FORCE)")).execute(&admin).await.unwrap();
+}

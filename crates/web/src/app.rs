@@ -16,7 +16,9 @@ use std::collections::BTreeSet;
 
 pub mod aci;
 pub mod directory;
+pub mod directory_files;
 pub mod directory_import;
+pub mod structures;
 
 /// Who did what, for the audit log.
 pub struct Ctx<'a> {
@@ -164,6 +166,12 @@ pub async fn load_cpts(ctx: &Ctx<'_>, id: &str, need: Need) -> Result<Cpts, Fail
     let regions = regions_of(ctx.state, &cpts.communes);
     ctx.allow(need.action(CptsScope { id: &cpts.id, regions: &regions }))?;
     Ok(cpts)
+}
+
+/// Whether the caller may also do what `need` allows on a CPTS already loaded.
+pub fn allowed(ctx: &Ctx<'_>, cpts: &Cpts, need: Need) -> bool {
+    let regions = regions_of(ctx.state, &cpts.communes);
+    ctx.allow(need.action(CptsScope { id: &cpts.id, regions: &regions })).is_ok()
 }
 
 pub async fn cpts_overview(ctx: &Ctx<'_>, id: &str) -> Result<CptsOverview, Failure> {

@@ -10,6 +10,7 @@ mod api;
 pub mod app;
 pub mod auth;
 pub mod clock;
+pub mod directory_export;
 mod error;
 pub mod map;
 pub mod middleware;
@@ -61,6 +62,8 @@ pub fn router(state: AppState) -> Router {
         .route("/cpts/{id}/annuaire", get(directory::search))
         .route("/cpts/{id}/annuaire/imports", get(directory::imports))
         .route("/cpts/{id}/annuaire/imports/{job}", get(pages::directory_import::job))
+        .route("/cpts/{id}/annuaire/export", get(pages::directory_files::export))
+        .route("/cpts/{id}/annuaire/adherents/import", get(pages::directory_files::members_form))
         .route("/cpts/{id}/annuaire/statistiques", get(pages::directory_stats::stats))
         .route("/cpts/{id}/annuaire/moi", get(directory::me))
         .route("/cpts/{id}/annuaire/{national_id}", get(directory::profile))
@@ -68,6 +71,18 @@ pub fn router(state: AppState) -> Router {
         .route("/cpts/{id}/annuaire/{national_id}/corrections/supprimer", post(directory::delete_correction))
         .route("/cpts/{id}/annuaire/{national_id}/adhesion", post(directory::save_membership))
         .route("/cpts/{id}/annuaire/{national_id}/compte", post(directory::save_link))
+        .route("/cpts/{id}/structures", get(pages::structures::list).post(pages::structures::create))
+        .route("/cpts/{id}/structures/nouvelle", get(pages::structures::new_form))
+        .route("/cpts/{id}/structures/{sid}", get(pages::structures::show).post(pages::structures::update))
+        .route("/cpts/{id}/structures/{sid}/supprimer", post(pages::structures::delete))
+        .route("/cpts/{id}/structures/{sid}/professionnels", post(pages::structures::link))
+        .route("/cpts/{id}/structures/{sid}/professionnels/retirer", post(pages::structures::unlink))
+        .route("/cpts/{id}/structures/{sid}/liens", post(pages::structures::relate))
+        .route("/cpts/{id}/structures/{sid}/liens/retirer", post(pages::structures::unrelate))
+        .route("/cpts/{id}/structures/{sid}/adhesion", post(pages::structures::save_membership))
+        .route("/cpts/{id}/adhesions", get(pages::memberships::roll))
+        .route("/cpts/{id}/adhesions.csv", get(pages::memberships::roll_csv))
+        .route("/cpts/{id}/adhesions/cotisations", post(pages::memberships::record_dues))
         .route("/admin", get(admin::home))
         .route("/admin/cpts", post(admin::create_cpts))
         .route("/admin/comptes", get(admin::accounts).post(admin::create_account))
@@ -102,10 +117,21 @@ pub fn router(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60 * 60),
         ));
+    // …and the member list (a spreadsheet held in memory, up to 10 MiB) with its confirmation.
+    let members = Router::new()
+        .route("/cpts/{id}/annuaire/adherents/import", post(pages::directory_files::members_upload))
+        .route("/cpts/{id}/annuaire/adherents/import/confirmer", post(pages::directory_files::members_confirm))
+        .layer(axum::extract::DefaultBodyLimit::max(app::directory_files::MAX_MEMBER_UPLOAD_BYTES))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(app::directory_files::MAX_MEMBER_UPLOAD_BYTES))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60),
+        ));
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(limited)
         .merge(upload)
+        .merge(members)
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::error_pages_with_chrome))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::same_origin_writes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))

@@ -10,13 +10,19 @@ use maillage_core::aci::{
 };
 use maillage_core::directory::collect::collect;
 use maillage_core::directory::filter::TerritoryFilter;
-use maillage_core::directory::model::{CorrectableField, Correction, Membership, MembershipStatus};
+use maillage_core::directory::model::{
+    CorrectableField, Correction, Membership, MembershipStatus, PracticePlace, StructureKind,
+};
+use maillage_core::directory::structures::{
+    ProfessionalLink, RelationKind, StructureForm, StructureRelation, imported_structures,
+};
 use maillage_core::directory::synth;
 use maillage_core::ids::InseeCode;
 use maillage_core::refdata::Reference;
 use maillage_core::territory::communes_within;
 use maillage_store::{
     AccountStore, AciStore, AnnuaireImport, AuditEvent, CptsStore, DirectoryStore, NewAccount, NewCpts, Store,
+    StructureStore,
 };
 use maillage_web::auth::secrets::hash_password;
 use rand::Rng;
@@ -284,6 +290,91 @@ async fn seed_directory(
         let nid = professional.national_id.to_string();
         let audit = event("update", "professional", &nid, &format!("correction : {}", correction.field.fr()));
         store.put_correction(cpts, &nid, &correction, "maillage demo", now, &audit).await?;
+    }
+
+    // Structures: one hospital, one EHPAD and one centre de santé of the extract, recorded as
+    // the coordination would from the "à ajouter" list, and two the extract cannot know (an
+    // association, a local authority).
+    let places: Vec<(String, &PracticePlace)> = collected
+        .professionals
+        .iter()
+        .flat_map(|p| p.places.iter().map(move |pl| (p.national_id.to_string(), pl)))
+        .collect();
+    let offered = imported_structures(places.iter().map(|(nid, pl)| (nid.as_str(), *pl)));
+    let mut recorded = Vec::new();
+    for (i, kind) in [StructureKind::Hopital, StructureKind::Ehpad, StructureKind::CentreSante].into_iter().enumerate()
+    {
+        let Some(s) = offered.iter().find(|s| s.suggested_kind == Some(kind)) else { continue };
+        let form = StructureForm {
+            kind: kind.code().into(),
+            name: s.structure.name.clone().unwrap_or_else(|| format!("Structure {}", i + 1)),
+            finess: s.structure.finess.map(|f| f.as_str().to_owned()).unwrap_or_default(),
+            siret: s.structure.siret.map(|f| f.as_str().to_owned()).unwrap_or_default(),
+            technical_id: s.structure.technical_id.clone().unwrap_or_default(),
+            address_line1: s.address_line1.clone().unwrap_or_default(),
+            postal_code: s.postal_code.clone().unwrap_or_default(),
+            commune_code: s.commune_code.map(|c| c.as_str().to_owned()).unwrap_or_default(),
+            ..Default::default()
+        };
+        recorded.push(form.parse(&format!("s-demo-{}", i + 1)).map_err(|e| format!("demo structure: {e:?}"))?);
+    }
+    for (id, kind, name, commune, note) in [
+        (
+            "s-demo-usagers",
+            StructureKind::AssociationPatients,
+            "Association des usagers du Blaisois",
+            "41018",
+            "Représente les usagers au conseil d'administration.",
+        ),
+        (
+            "s-demo-ccas",
+            StructureKind::CollectiviteTerritoriale,
+            "CCAS de Vineuil",
+            "41295",
+            "Repère les personnes isolées sans médecin traitant.",
+        ),
+    ] {
+        let form = StructureForm {
+            kind: kind.code().into(),
+            name: name.into(),
+            commune_code: commune.into(),
+            note: note.into(),
+            ..Default::default()
+        };
+        recorded.push(form.parse(id).map_err(|e| format!("demo structure: {e:?}"))?);
+    }
+    for s in &recorded {
+        store.create_structure(cpts, s, now, &event("create", "structure", &s.id, &s.name)).await?;
+    }
+    // The association is a member whose dues are to renew; the first structure a member up to date.
+    let joined = |y, m, d| -> Result<Membership, Box<dyn std::error::Error>> {
+        Ok(Membership {
+            joined_on: day(y, m, d)?,
+            left_on: None,
+            status: MembershipStatus::Active,
+            dues_paid_until: Some(day(y + 1, 12, 31)?),
+            profession_referent: false,
+            board_role: None,
+        })
+    };
+    let memberships = [("s-demo-usagers", joined(2024, 2, 1)?), ("s-demo-ccas", joined(2025, 1, 20)?)];
+    for (id, m) in memberships {
+        store.put_structure_membership(cpts, id, &m, now, &event("update", "membership", id, "adhésion")).await?;
+    }
+    if let (Some(first), Some(member)) = (recorded.first(), members.first()) {
+        let link = ProfessionalLink {
+            structure_id: first.id.clone(),
+            national_id: member.national_id.to_string(),
+            role: Some("référente CPTS de la structure".into()),
+        };
+        store.link_professional(cpts, &link, now, &event("update", "structure_link", &first.id, "")).await?;
+        let relation = StructureRelation {
+            from: "s-demo-ccas".into(),
+            to: first.id.clone(),
+            kind: RelationKind::Partner,
+            note: Some("signalement des personnes sans médecin traitant".into()),
+        };
+        store.add_relation(cpts, &relation, &event("update", "structure_relation", "s-demo-ccas", "")).await?;
     }
     Ok(())
 }

@@ -22,6 +22,7 @@ pub mod model;
 pub mod professions;
 pub mod scan;
 pub mod stats;
+pub mod structures;
 pub mod synth;
 
 pub use annuaire::{

@@ -41,7 +41,7 @@ fn search_key(p: &Professional) -> String {
     fold_for_search(&parts.join(" "))
 }
 
-fn status_str(s: MembershipStatus) -> &'static str {
+pub(super) fn status_str(s: MembershipStatus) -> &'static str {
     match s {
         MembershipStatus::Active => "active",
         MembershipStatus::Suspended => "suspended",
@@ -102,7 +102,7 @@ macro_rules! directory_sql {
             }
 
             /// `NotFound` unless the directory of `cpts` has this professional.
-            async fn ensure_professional(conn: &mut $conn, cpts: &str, national_id: &str) -> StoreResult<()> {
+            pub(super) async fn ensure_professional(conn: &mut $conn, cpts: &str, national_id: &str) -> StoreResult<()> {
                 let known: Option<String> = sqlx::query_scalar(
                     "SELECT national_id FROM dir_professional WHERE cpts_id = $1 AND national_id = $2",
                 )
@@ -178,7 +178,7 @@ macro_rules! directory_sql {
                 .fetch_all(&self.pool)
                 .await?
                 .iter()
-                .map(|r| Ok(Specialty { kind: r.try_get("kind")?, code: r.try_get("code")?, label: r.try_get("label")? }))
+                .map(Self::specialty_of)
                 .collect::<StoreResult<Vec<_>>>()?;
                 let places = sqlx::query(
                     "SELECT place_key, technical_id, siret, finess, structure_name, line1, line2, postal_code,
@@ -190,35 +190,20 @@ macro_rules! directory_sql {
                 .fetch_all(&self.pool)
                 .await?
                 .iter()
-                .map(|r| {
-                    let siret: Option<String> = r.try_get("siret")?;
-                    let finess: Option<String> = r.try_get("finess")?;
-                    let commune: Option<String> = r.try_get("commune_code")?;
-                    let mode: String = r.try_get("exercise_mode")?;
-                    Ok(PracticePlace {
-                        key: r.try_get("place_key")?,
-                        structure: StructureRef {
-                            technical_id: r.try_get("technical_id")?,
-                            siret: siret.map(|s| Siret::parse(&s)).transpose().map_err(corrupt)?,
-                            finess: finess.map(|s| Finess::parse(&s)).transpose().map_err(corrupt)?,
-                            name: r.try_get("structure_name")?,
-                        },
-                        address: Address {
-                            line1: r.try_get("line1")?,
-                            line2: r.try_get("line2")?,
-                            postal_code: r.try_get("postal_code")?,
-                            commune_code: commune.map(|c| InseeCode::parse(&c)).transpose().map_err(corrupt)?,
-                            commune_label: r.try_get("commune_label")?,
-                        },
-                        phone: r.try_get("phone")?,
-                        email: r.try_get("email")?,
-                        exercise_mode: ExerciseMode::from_code(&mode),
-                        role: r.try_get("role")?,
-                        sector: r.try_get("sector")?,
-                    })
-                })
+                .map(Self::place_of)
                 .collect::<StoreResult<Vec<_>>>()?;
-                let professional = Professional {
+                let professional = Self::professional_of(&row, nid, specialties, places)?;
+                Ok((professional, row.try_get("first_seen_at")?, row.try_get("left_at")?))
+            }
+
+            /// A professional from a `dir_professional` row and its children.
+            fn professional_of(
+                row: &$row,
+                nid: &str,
+                specialties: Vec<Specialty>,
+                places: Vec<PracticePlace>,
+            ) -> StoreResult<Professional> {
+                Ok(Professional {
                     national_id: NationalId::parse(nid).map_err(corrupt)?,
                     civility: row.try_get("civility")?,
                     family_name: row.try_get("family_name")?,
@@ -227,8 +212,63 @@ macro_rules! directory_sql {
                     profession_label: row.try_get("profession_label")?,
                     specialties,
                     places,
-                };
-                Ok((professional, row.try_get("first_seen_at")?, row.try_get("left_at")?))
+                })
+            }
+
+            fn specialty_of(r: &$row) -> StoreResult<Specialty> {
+                Ok(Specialty { kind: r.try_get("kind")?, code: r.try_get("code")?, label: r.try_get("label")? })
+            }
+
+            pub(super) fn place_of(r: &$row) -> StoreResult<PracticePlace> {
+                let siret: Option<String> = r.try_get("siret")?;
+                let finess: Option<String> = r.try_get("finess")?;
+                let commune: Option<String> = r.try_get("commune_code")?;
+                let mode: String = r.try_get("exercise_mode")?;
+                Ok(PracticePlace {
+                    key: r.try_get("place_key")?,
+                    structure: StructureRef {
+                        technical_id: r.try_get("technical_id")?,
+                        siret: siret.map(|s| Siret::parse(&s)).transpose().map_err(corrupt)?,
+                        finess: finess.map(|s| Finess::parse(&s)).transpose().map_err(corrupt)?,
+                        name: r.try_get("structure_name")?,
+                    },
+                    address: Address {
+                        line1: r.try_get("line1")?,
+                        line2: r.try_get("line2")?,
+                        postal_code: r.try_get("postal_code")?,
+                        commune_code: commune.map(|c| InseeCode::parse(&c)).transpose().map_err(corrupt)?,
+                        commune_label: r.try_get("commune_label")?,
+                    },
+                    phone: r.try_get("phone")?,
+                    email: r.try_get("email")?,
+                    exercise_mode: ExerciseMode::from_code(&mode),
+                    role: r.try_get("role")?,
+                    sector: r.try_get("sector")?,
+                })
+            }
+
+            fn correction_of(r: &$row) -> StoreResult<Correction> {
+                let field: String = r.try_get("field")?;
+                let place: String = r.try_get("place_key")?;
+                Ok(Correction {
+                    field: field.parse().map_err(corrupt)?,
+                    place: (!place.is_empty()).then_some(place),
+                    value: r.try_get("value")?,
+                })
+            }
+
+            /// The membership of a row with `status` (NULL: none, as a left join gives it),
+            /// `joined_on`, `left_on`, `dues_paid_until`, `profession_referent`, `board_role`.
+            pub(super) fn membership_of(r: &$row) -> StoreResult<Option<Membership>> {
+                let Some(s) = r.try_get::<Option<String>, _>("status")? else { return Ok(None) };
+                Ok(Some(Membership {
+                    joined_on: r.try_get("joined_on")?,
+                    left_on: r.try_get("left_on")?,
+                    status: status(&s)?,
+                    dues_paid_until: r.try_get("dues_paid_until")?,
+                    profession_referent: r.try_get("profession_referent")?,
+                    board_role: r.try_get("board_role")?,
+                }))
             }
         }
 
@@ -499,15 +539,7 @@ macro_rules! directory_sql {
                 .fetch_all(&self.pool)
                 .await?
                 .iter()
-                .map(|r| {
-                    let field: String = r.try_get("field")?;
-                    let place: String = r.try_get("place_key")?;
-                    Ok(Correction {
-                        field: field.parse().map_err(corrupt)?,
-                        place: (!place.is_empty()).then_some(place),
-                        value: r.try_get("value")?,
-                    })
-                })
+                .map(Self::correction_of)
                 .collect::<StoreResult<Vec<_>>>()?;
                 let membership = sqlx::query(
                     "SELECT joined_on, left_on, status, dues_paid_until, profession_referent, board_role
@@ -517,19 +549,80 @@ macro_rules! directory_sql {
                 .bind(national_id)
                 .fetch_optional(&self.pool)
                 .await?
-                .map(|r| {
-                    let s: String = r.try_get("status")?;
-                    Ok::<_, StoreError>(Membership {
-                        joined_on: r.try_get("joined_on")?,
-                        left_on: r.try_get("left_on")?,
-                        status: status(&s)?,
-                        dues_paid_until: r.try_get("dues_paid_until")?,
-                        profession_referent: r.try_get("profession_referent")?,
-                        board_role: r.try_get("board_role")?,
-                    })
-                })
-                .transpose()?;
+                .map(|r| Self::membership_of(&r))
+                .transpose()?
+                .flatten();
                 Ok(DirectoryEntry { professional, first_seen_at, left_at, corrections, membership })
+            }
+
+            async fn directory_export(&self, cpts: &CptsId, include_left: bool) -> StoreResult<Vec<DirectoryEntry>> {
+                let id = cpts.as_str();
+                // Four queries whatever the size: the professionals with their membership, then
+                // each kind of child row of the same professionals, in order, zipped here.
+                let of_listed = |table: &str, columns: &str, order: &str| {
+                    format!(
+                        "SELECT c.national_id, {columns} FROM {table} c
+                         JOIN dir_professional p ON p.cpts_id = c.cpts_id AND p.national_id = c.national_id
+                         WHERE c.cpts_id = $1 AND ($2 OR p.left_at IS NULL)
+                         ORDER BY c.national_id, {order}"
+                    )
+                };
+                let mut specialties: HashMap<String, Vec<Specialty>> = HashMap::new();
+                for r in sqlx::query(&of_listed("dir_specialty", "c.kind, c.code, c.label", "c.position"))
+                    .bind(id)
+                    .bind(include_left)
+                    .fetch_all(&self.pool)
+                    .await?
+                {
+                    specialties.entry(r.try_get("national_id")?).or_default().push(Self::specialty_of(&r)?);
+                }
+                let mut places: HashMap<String, Vec<PracticePlace>> = HashMap::new();
+                let place_columns = "c.place_key, c.technical_id, c.siret, c.finess, c.structure_name, c.line1, c.line2,
+                     c.postal_code, c.commune_code, c.commune_label, c.phone, c.email, c.exercise_mode, c.role, c.sector";
+                for r in sqlx::query(&of_listed("dir_place", place_columns, "c.position"))
+                    .bind(id)
+                    .bind(include_left)
+                    .fetch_all(&self.pool)
+                    .await?
+                {
+                    places.entry(r.try_get("national_id")?).or_default().push(Self::place_of(&r)?);
+                }
+                let mut corrections: HashMap<String, Vec<Correction>> = HashMap::new();
+                let sql = of_listed("dir_correction", "c.field, c.place_key, c.value", "c.corrected_at, c.field, c.place_key");
+                for r in sqlx::query(&sql).bind(id).bind(include_left).fetch_all(&self.pool).await? {
+                    corrections.entry(r.try_get("national_id")?).or_default().push(Self::correction_of(&r)?);
+                }
+                let rows = sqlx::query(
+                    "SELECT p.national_id, p.civility, p.family_name, p.given_name, p.profession_code,
+                            p.profession_label, p.first_seen_at, p.left_at, m.joined_on, m.left_on, m.status,
+                            m.dues_paid_until, m.profession_referent, m.board_role
+                     FROM dir_professional p
+                     LEFT JOIN dir_membership m ON m.cpts_id = p.cpts_id AND m.national_id = p.national_id
+                     WHERE p.cpts_id = $1 AND ($2 OR p.left_at IS NULL)
+                     ORDER BY p.family_name, p.given_name, p.national_id",
+                )
+                .bind(id)
+                .bind(include_left)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    let nid: String = r.try_get("national_id")?;
+                    let professional = Self::professional_of(
+                        r,
+                        &nid,
+                        specialties.remove(&nid).unwrap_or_default(),
+                        places.remove(&nid).unwrap_or_default(),
+                    )?;
+                    out.push(DirectoryEntry {
+                        professional,
+                        first_seen_at: r.try_get("first_seen_at")?,
+                        left_at: r.try_get("left_at")?,
+                        corrections: corrections.remove(&nid).unwrap_or_default(),
+                        membership: Self::membership_of(r)?,
+                    });
+                }
+                Ok(out)
             }
 
             async fn search_directory(
@@ -913,6 +1006,9 @@ impl DirectoryStore for Store {
     }
     async fn directory_entry(&self, cpts: &CptsId, national_id: &str) -> StoreResult<DirectoryEntry> {
         delegate!(self, s => s.directory_entry(cpts, national_id))
+    }
+    async fn directory_export(&self, cpts: &CptsId, include_left: bool) -> StoreResult<Vec<DirectoryEntry>> {
+        delegate!(self, s => s.directory_export(cpts, include_left))
     }
     async fn search_directory(&self, cpts: &CptsId, query: &DirectoryQuery) -> StoreResult<(Vec<DirectoryRow>, u64)> {
         delegate!(self, s => s.search_directory(cpts, query))

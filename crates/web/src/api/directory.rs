@@ -591,3 +591,48 @@ pub async fn imports(
     let (_, list) = uc::imports(&c, &id).await?;
     Ok(Json(list.into_iter().map(DirectoryImport::from).collect()))
 }
+
+// ---------------------------------------------------------------------------------------------
+// Export
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DirectoryExportParams {
+    /// `csv` (one line per practice place, UTF-8 with BOM), `xlsx` (the same rows), `vcard`
+    /// (one vCard 4.0 per professional) or `fhir` (a FHIR R4 Bundle of type collection).
+    format: String,
+    /// Also the professionals the latest national extract no longer lists (default `false`).
+    include_left: Option<bool>,
+}
+
+/// The directory of a CPTS as a file (coordinator and board): effective values (imported, with
+/// the local corrections applied), by family then given name. Every export is audited.
+#[utoipa::path(get, path = "/api/v1/cpts/{id}/directory/export", tag = "directory", security(("bearer" = [])),
+    params(("id" = String, Path, description = "CPTS identifier"), DirectoryExportParams),
+    responses(
+        (status = 200, description = "The file, as an attachment (`Content-Disposition`)", content(
+            (String = "text/csv; charset=utf-8"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (String = "text/vcard; charset=utf-8"),
+            (String = "application/fhir+json"),
+        )),
+        (status = 401, body = ApiError),
+        (status = 403, body = ApiError, description = "not the coordinator or the board of this CPTS"),
+        (status = 404, body = ApiError, description = "unknown CPTS, or another tenant's"),
+        (status = 422, body = ApiError, description = "`invalid_format`, `invalid_parameters`"),
+    ))]
+pub async fn export(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    query: Result<Query<DirectoryExportParams>, QueryRejection>,
+) -> Result<axum::response::Response, ApiError> {
+    let c = ctx(&state, &principal, &headers);
+    // Access first: a forbidden caller learns nothing of the parameters.
+    crate::app::load_cpts(&c, &id, crate::app::Need::Edit).await?;
+    let Query(q) =
+        query.map_err(|e| invalid("invalid_parameters", e.body_text(), format!("Paramètres invalides : {e}")))?;
+    let file = crate::app::directory_files::export(&c, &id, &q.format, q.include_left.unwrap_or(false)).await?;
+    Ok(crate::pages::directory_files::download(file))
+}

@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/cpts/{id}/directory", get(directory::search))
         .route("/cpts/{id}/directory/imports", get(directory::imports))
+        .route("/cpts/{id}/directory/export", get(directory::export))
         .route("/cpts/{id}/directory/{national_id}", get(directory::profile))
         .route(
             "/cpts/{id}/directory/{national_id}/corrections/{field}",
@@ -89,6 +90,7 @@ pub fn routes() -> Router<AppState> {
         aci_contract::pass,
         directory::search,
         directory::imports,
+        directory::export,
         directory::profile,
         directory::put_correction,
         directory::delete_correction,

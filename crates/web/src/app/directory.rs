@@ -343,15 +343,9 @@ pub fn field(text: &str) -> Result<CorrectableField, Failure> {
         .map_err(|e: String| Failure::invalid("unknown_field", format!("Champ inconnu : « {} ».", text.trim()), e))
 }
 
-/// Records (or replaces) the membership of a professional (coordinator and board).
-pub async fn set_membership(
-    ctx: &Ctx<'_>,
-    id: &str,
-    national_id_text: &str,
-    membership: &Membership,
-) -> Result<(), Failure> {
-    let cpts = load_cpts(ctx, id, Need::Edit).await?;
-    let nid = national_id(national_id_text)?;
+/// Checks a membership as typed, for a professional or a structure: dates and status agree,
+/// the board role is short.
+pub fn check_membership(membership: &Membership) -> Result<(), Failure> {
     membership.check().map_err(|e| {
         Failure::invalid("invalid_membership", format!("Adhésion non enregistrée : {}.", e.fr), e.en.clone())
     })?;
@@ -362,6 +356,19 @@ pub async fn set_membership(
             "board role has at most 100 characters",
         ));
     }
+    Ok(())
+}
+
+/// Records (or replaces) the membership of a professional (coordinator and board).
+pub async fn set_membership(
+    ctx: &Ctx<'_>,
+    id: &str,
+    national_id_text: &str,
+    membership: &Membership,
+) -> Result<(), Failure> {
+    let cpts = load_cpts(ctx, id, Need::Edit).await?;
+    let nid = national_id(national_id_text)?;
+    check_membership(membership)?;
     let status = match membership.status {
         maillage_core::directory::model::MembershipStatus::Active => "active",
         maillage_core::directory::model::MembershipStatus::Suspended => "suspendue",

@@ -128,6 +128,19 @@ pub fn content_end(tail: &[u8], boundary: &str) -> Option<usize> {
     find(tail, format!("\r\n--{boundary}").as_bytes())
 }
 
+/// A whole small multipart body held in memory (a member list, not the national extract): the
+/// fields before the file and the file's content (empty when the body has no file). `None`
+/// when the body is malformed or incomplete. Fields after the file are not read.
+pub fn parse_in_memory<'a>(body: &'a [u8], boundary: &str) -> Option<(Head, &'a [u8])> {
+    let HeadParse::Done(head) = parse_head(body, boundary) else { return None };
+    if head.file_name.is_none() {
+        return Some((head, &[]));
+    }
+    let rest = body.get(head.content_start..)?;
+    let end = content_end(rest, boundary)?;
+    Some((head, &rest[..end]))
+}
+
 fn invalid(code: &'static str, fr: &str, en: &str) -> Failure {
     Failure::invalid(code, fr, en)
 }
@@ -432,5 +445,19 @@ a|b\r\nc|d\r\n\r\n--XX--\r\n";
             HeadParse::Done(Head { fields: vec![], file_name: None, content_start: 8 })
         );
         assert_eq!(parse_head(b"--XXjunk", "XX"), HeadParse::Malformed);
+    }
+
+    #[test]
+    fn whole_body_in_memory() {
+        let body = b"--XX\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok\r\n--XX\r\n\
+Content-Disposition: form-data; name=\"fichier\"; filename=\"adherents.csv\"\r\n\r\nRPPS;Statut\r\n1;actif\r\n\r\n--XX--\r\n";
+        let (head, content) = parse_in_memory(body, "XX").unwrap();
+        assert_eq!(head.fields, [("csrf".to_owned(), "tok".to_owned())]);
+        assert_eq!(head.file_name.as_deref(), Some("adherents.csv"));
+        assert_eq!(content, b"RPPS;Statut\r\n1;actif\r\n");
+        assert!(parse_in_memory(&body[..body.len() - 12], "XX").is_none(), "no closing delimiter");
+        let (head, content) =
+            parse_in_memory(b"--XX\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nb\r\n--XX--", "XX").unwrap();
+        assert_eq!((head.file_name, content.len()), (None, 0));
     }
 }

@@ -25,7 +25,7 @@ use serde::Deserialize;
 // Formatting
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters kept).
-fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -465,7 +465,7 @@ fn field_edit(
     edit
 }
 
-fn membership_status_fr(s: MembershipStatus) -> &'static str {
+pub(crate) fn membership_status_fr(s: MembershipStatus) -> &'static str {
     match s {
         MembershipStatus::Active => "active",
         MembershipStatus::Suspended => "suspendue",
@@ -473,7 +473,7 @@ fn membership_status_fr(s: MembershipStatus) -> &'static str {
     }
 }
 
-fn status_code(s: MembershipStatus) -> &'static str {
+pub(crate) fn status_code(s: MembershipStatus) -> &'static str {
     match s {
         MembershipStatus::Active => "active",
         MembershipStatus::Suspended => "suspended",
@@ -611,18 +611,7 @@ fn profile_page(state: &AppState, principal: &Principal, p: &Profile, kept: &Kep
     });
     let (form, membership_open) = match kept {
         Kept::Membership(f) => (f.clone(), true),
-        _ => (
-            p.entry.membership.as_ref().map_or_else(MembershipForm::default, |m| MembershipForm {
-                csrf: String::new(),
-                joined_on: m.joined_on.to_string(),
-                status: status_code(m.status).to_owned(),
-                left_on: m.left_on.map(|d| d.to_string()).unwrap_or_default(),
-                dues_paid_until: m.dues_paid_until.map(|d| d.to_string()).unwrap_or_default(),
-                profession_referent: if m.profession_referent { "oui".into() } else { String::new() },
-                board_role: m.board_role.clone().unwrap_or_default(),
-            }),
-            false,
-        ),
+        _ => (p.entry.membership.as_ref().map_or_else(MembershipForm::default, MembershipForm::of), false),
     };
     let linked_id = p.linked_account.as_ref().map(|a| a.id.clone());
     ProfilePage {
@@ -845,7 +834,7 @@ impl CsrfField for MembershipForm {
     }
 }
 
-fn form_date(text: &str, label: &str) -> Result<Option<NaiveDate>, Failure> {
+pub(crate) fn form_date(text: &str, label: &str) -> Result<Option<NaiveDate>, Failure> {
     let t = text.trim();
     if t.is_empty() {
         return Ok(None);
@@ -862,7 +851,20 @@ fn form_date(text: &str, label: &str) -> Result<Option<NaiveDate>, Failure> {
 }
 
 impl MembershipForm {
-    fn membership(&self) -> Result<Membership, Failure> {
+    /// The form showing a recorded membership.
+    pub(crate) fn of(m: &Membership) -> Self {
+        Self {
+            csrf: String::new(),
+            joined_on: m.joined_on.to_string(),
+            status: status_code(m.status).to_owned(),
+            left_on: m.left_on.map(|d| d.to_string()).unwrap_or_default(),
+            dues_paid_until: m.dues_paid_until.map(|d| d.to_string()).unwrap_or_default(),
+            profession_referent: if m.profession_referent { "oui".into() } else { String::new() },
+            board_role: m.board_role.clone().unwrap_or_default(),
+        }
+    }
+
+    pub(crate) fn membership(&self) -> Result<Membership, Failure> {
         let joined_on = form_date(&self.joined_on, "Date d'adhésion")?.ok_or_else(|| {
             Failure::invalid(
                 "invalid_membership",

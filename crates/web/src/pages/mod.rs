@@ -7,9 +7,12 @@ pub mod aci_simulator;
 pub mod admin;
 pub mod cpts;
 pub mod directory;
+pub mod directory_files;
 pub mod directory_import;
 pub mod directory_stats;
+pub mod memberships;
 pub mod observatory;
+pub mod structures;
 
 use crate::app::{AccountView, CptsOverview, CptsRow};
 use crate::auth::Principal;

@@ -33,8 +33,15 @@ fn matrix(app: &TestApp) -> Vec<(String, [u16; 7], u16)> {
         // observers.
         (format!("/cpts/{b}/annuaire"), [200, 403, 403, 200, 200, 200, 404], 303),
         (format!("/cpts/{b}/annuaire/imports"), [200, 403, 403, 200, 200, 403, 404], 303),
+        (format!("/cpts/{b}/annuaire/export?format=csv"), [200, 403, 403, 200, 200, 403, 404], 303),
+        (format!("/cpts/{b}/annuaire/adherents/import"), [200, 403, 403, 200, 200, 403, 404], 303),
         (format!("/cpts/{b}/annuaire/statistiques"), [200, 200, 200, 200, 200, 200, 404], 303),
+        (format!("/cpts/{b}/structures"), [200, 403, 403, 200, 200, 200, 404], 303),
+        (format!("/cpts/{b}/structures/nouvelle"), [200, 403, 403, 200, 200, 403, 404], 303),
+        (format!("/cpts/{b}/adhesions"), [200, 403, 403, 200, 200, 403, 404], 303),
+        (format!("/cpts/{b}/adhesions.csv"), [200, 403, 403, 200, 200, 403, 404], 303),
         (format!("/api/v1/cpts/{b}/directory"), [200, 403, 403, 200, 200, 200, 404], 401),
+        (format!("/api/v1/cpts/{b}/directory/export?format=csv"), [200, 403, 403, 200, 200, 403, 404], 401),
         // The public ACI simulator.
         ("/aci/simulateur".into(), [200, 200, 200, 200, 200, 200, 200], 200),
         ("/api/v1/aci/rule-sets".into(), [200, 200, 200, 200, 200, 200, 200], 200),

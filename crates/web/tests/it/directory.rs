@@ -146,16 +146,16 @@ pub async fn seed_directory(app: &TestApp) -> Store {
 }
 
 /// Pages escape apostrophes (`&#39;`): the tests read them back as typed.
-fn unescape(html: String) -> String {
+pub fn unescape(html: String) -> String {
     html.replace("&#39;", "'")
 }
 
-async fn get(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
+pub async fn get(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
     let r = client.get(app.url(path)).send().await.unwrap();
     (r.status().as_u16(), unescape(r.text().await.unwrap()))
 }
 
-async fn post(client: &reqwest::Client, app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+pub async fn post(client: &reqwest::Client, app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
     let csrf = app.csrf_of(client, "/compte").await;
     let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
     form.extend_from_slice(fields);
