@@ -197,6 +197,9 @@ pub struct DirectoryQuery {
     pub commune: Option<String>,
     /// `Some(true)`: active members only; `Some(false)`: non-members only.
     pub member: Option<bool>,
+    /// `Some(true)`: those the CPTS recorded as taking part in same-day care (a local
+    /// correction, the extract does not say); `Some(false)`: the others.
+    pub snp: Option<bool>,
     pub include_left: bool,
     pub offset: u32,
     pub limit: u32,
@@ -214,5 +217,7 @@ pub struct DirectoryRow {
     /// Communes of the places, by code.
     pub communes: Vec<String>,
     pub member: bool,
+    /// Recorded as taking part in same-day care (soins non programmés).
+    pub snp: bool,
     pub left: bool,
 }

@@ -636,6 +636,9 @@ macro_rules! directory_sql {
                 let (w1, w2, w3) = (words.next(), words.next(), words.next());
                 let member_sql = "EXISTS (SELECT 1 FROM dir_membership m WHERE m.cpts_id = p.cpts_id
                                   AND m.national_id = p.national_id AND m.status = 'active')";
+                let snp_sql = "EXISTS (SELECT 1 FROM dir_correction c WHERE c.cpts_id = p.cpts_id
+                               AND c.national_id = p.national_id AND c.field = 'snp_participant'
+                               AND c.place_key = '' AND c.value = 'true')";
                 let filter = format!(
                     "FROM dir_professional p
                      WHERE p.cpts_id = $1
@@ -645,7 +648,8 @@ macro_rules! directory_sql {
                        AND ($6 IS NULL OR EXISTS (SELECT 1 FROM dir_place pl WHERE pl.cpts_id = p.cpts_id
                                                   AND pl.national_id = p.national_id AND pl.commune_code = $6))
                        AND ($7 IS NULL OR {member_sql} = $7)
-                       AND ($8 OR p.left_at IS NULL)"
+                       AND ($8 OR p.left_at IS NULL)
+                       AND ($9 IS NULL OR {snp_sql} = $9)"
                 );
                 macro_rules! bind_filter {
                     ($query:expr) => {
@@ -658,14 +662,15 @@ macro_rules! directory_sql {
                             .bind(q.commune.as_deref())
                             .bind(q.member)
                             .bind(q.include_left)
+                            .bind(q.snp)
                     };
                 }
                 let total: i64 =
                     bind_filter!(sqlx::query_scalar(&format!("SELECT COUNT(*) {filter}"))).fetch_one(&self.pool).await?;
                 let rows = bind_filter!(sqlx::query(&format!(
                     "SELECT p.national_id, p.civility, p.family_name, p.given_name, p.profession_code,
-                            p.profession_label, p.left_at IS NOT NULL AS gone, {member_sql} AS member {filter}
-                     ORDER BY p.family_name, p.given_name, p.national_id LIMIT $9 OFFSET $10"
+                            p.profession_label, p.left_at IS NOT NULL AS gone, {member_sql} AS member, {snp_sql} AS snp {filter}
+                     ORDER BY p.family_name, p.given_name, p.national_id LIMIT $10 OFFSET $11"
                 )))
                 .bind(i64::from(q.limit.clamp(1, 500)))
                 .bind(i64::from(q.offset))
@@ -703,6 +708,7 @@ macro_rules! directory_sql {
                         profession_code: r.try_get("profession_code")?,
                         profession_label: r.try_get("profession_label")?,
                         member: r.try_get("member")?,
+                        snp: r.try_get("snp")?,
                         left: r.try_get("gone")?,
                     });
                 }

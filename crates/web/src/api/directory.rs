@@ -52,6 +52,9 @@ pub struct DirectorySearchParams {
     commune: Option<String>,
     /// `true`: active members of the CPTS only; `false`: the others. Absent: everybody.
     member: Option<bool>,
+    /// `true`: those the CPTS recorded as taking part in same-day care (soins non programmés);
+    /// `false`: the others. Absent: everybody.
+    snp: Option<bool>,
     /// Also the professionals the latest national extract no longer lists (default `false`).
     include_left: Option<bool>,
     /// From 1 (default 1); 50 professionals a page.
@@ -74,6 +77,8 @@ pub struct DirectoryListItem {
     communes: Vec<String>,
     /// An active member of the CPTS.
     member: bool,
+    /// Recorded by the CPTS as taking part in same-day care.
+    snp: bool,
     /// No longer listed in the national extract.
     left: bool,
 }
@@ -89,6 +94,7 @@ impl From<DirectoryRow> for DirectoryListItem {
             profession_label: r.profession_label,
             communes: r.communes,
             member: r.member,
+            snp: r.snp,
             left: r.left,
         }
     }
@@ -143,6 +149,7 @@ pub async fn search(
         profession: q.profession,
         commune: q.commune,
         member: q.member,
+        snp: q.snp,
         include_left: q.include_left.unwrap_or(false),
         page: q.page.unwrap_or(1).max(1),
     };

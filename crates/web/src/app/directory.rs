@@ -95,6 +95,8 @@ pub struct Search {
     pub commune: Option<String>,
     /// `Some(true)`: active members only; `Some(false)`: the others.
     pub member: Option<bool>,
+    /// `Some(true)`: those recorded as taking part in same-day care; `Some(false)`: the others.
+    pub snp: Option<bool>,
     /// Also those the latest national extract no longer lists.
     pub include_left: bool,
     /// From 1.
@@ -147,6 +149,7 @@ pub fn check_search(search: &Search) -> Result<DirectoryQuery, Failure> {
         profession: profession_code.map(str::to_owned),
         commune,
         member: search.member,
+        snp: search.snp,
         include_left: search.include_left,
         offset: (page - 1).saturating_mul(PAGE_SIZE),
         limit: PAGE_SIZE,

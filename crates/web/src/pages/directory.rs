@@ -83,6 +83,9 @@ pub struct SearchQuery {
     /// `oui`, `non` or empty (everybody).
     #[serde(default)]
     membre: String,
+    /// `oui`, `non` or empty: takes part in same-day care (soins non programmés).
+    #[serde(default)]
+    snp: String,
     /// `oui` to include the professionals who left the territory.
     #[serde(default)]
     partis: String,
@@ -105,6 +108,11 @@ impl SearchQuery {
                 "non" => Some(false),
                 _ => None,
             },
+            snp: match self.snp.as_str() {
+                "oui" => Some(true),
+                "non" => Some(false),
+                _ => None,
+            },
             include_left: self.include_left(),
             page: self.page.trim().parse().unwrap_or(1),
         }
@@ -113,9 +121,13 @@ impl SearchQuery {
     /// The query string of this search at another page.
     fn at_page(&self, page: u32) -> String {
         let mut parts = Vec::new();
-        for (name, value) in
-            [("q", &self.q), ("profession", &self.profession), ("commune", &self.commune), ("membre", &self.membre)]
-        {
+        for (name, value) in [
+            ("q", &self.q),
+            ("profession", &self.profession),
+            ("commune", &self.commune),
+            ("membre", &self.membre),
+            ("snp", &self.snp),
+        ] {
             if !value.trim().is_empty() {
                 parts.push(format!("{name}={}", encode(value.trim())));
             }
@@ -130,7 +142,7 @@ impl SearchQuery {
     }
 
     fn filtered(&self) -> bool {
-        [&self.q, &self.profession, &self.commune, &self.membre].iter().any(|v| !v.trim().is_empty())
+        [&self.q, &self.profession, &self.commune, &self.membre, &self.snp].iter().any(|v| !v.trim().is_empty())
     }
 }
 
@@ -140,6 +152,7 @@ pub struct RowView {
     pub profession: String,
     pub communes: String,
     pub member: bool,
+    pub snp: bool,
     pub left: bool,
 }
 
@@ -182,6 +195,7 @@ fn row_view(state: &AppState, base: &str, r: &DirectoryRow) -> RowView {
         profession: profession_label(&r.profession_code, r.profession_label.as_deref()),
         communes: r.communes.iter().map(|c| commune_name(state, c)).collect::<Vec<_>>().join(", "),
         member: r.member,
+        snp: r.snp,
         left: r.left,
     }
 }

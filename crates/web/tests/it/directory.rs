@@ -491,6 +491,12 @@ async fn a_member_corrects_her_own_contact_details_only() {
         assert!(html.contains("0601020304 <span class=\"badge corrige\">corrigé localement</span>"));
         let (status, _) = post(&member, &app, &own, &[("field", "snp_participant"), ("value", "oui")]).await;
         assert_eq!(status, 200);
+        // Searchable: the directory's "soins non programmés" filter finds her, and only her.
+        let (_, html) = get(&member, &app, &format!("/cpts/{b}/annuaire?snp=oui")).await;
+        assert_eq!(names(&html), ["Mme Caron Inès"], "{html}");
+        assert!(html.contains("<span class=\"badge\">soins non programmés</span>"));
+        let (_, html) = get(&member, &app, &format!("/cpts/{b}/annuaire?snp=non&q=caron")).await;
+        assert!(names(&html).is_empty());
         // Her address, someone else's phone, an unknown professional: no.
         let (status, _) =
             post(&member, &app, &own, &[("field", "address_line1"), ("place", "ST0"), ("value", "1 rue X")]).await;
