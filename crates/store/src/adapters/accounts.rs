@@ -177,6 +177,8 @@ macro_rules! accounts_sql {
                     .execute(&mut *tx)
                     .await?;
                 if done.rows_affected() == 0 {
+                    // Now, not when the connection is reused: SQLite keeps the write lock till then.
+                    tx.rollback().await?;
                     return Err(StoreError::NotFound);
                 }
                 if at.is_some() {

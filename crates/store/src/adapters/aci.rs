@@ -432,6 +432,8 @@ macro_rules! aci_sql {
                 .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() == 0 {
+                    // Now, not when the connection is reused: SQLite keeps the write lock till then.
+                    tx.rollback().await?;
                     return Err(StoreError::NotFound);
                 }
                 Self::insert_audit(&mut tx, audit).await?;
@@ -447,6 +449,8 @@ macro_rules! aci_sql {
                     .execute(&mut *tx)
                     .await?;
                 if done.rows_affected() == 0 {
+                    // Now, not when the connection is reused: SQLite keeps the write lock till then.
+                    tx.rollback().await?;
                     return Err(StoreError::NotFound);
                 }
                 Self::insert_audit(&mut tx, audit).await?;

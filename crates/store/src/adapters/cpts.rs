@@ -112,6 +112,8 @@ macro_rules! cpts_sql {
                     .execute(&mut *tx)
                     .await?;
                 if updated.rows_affected() == 0 {
+                    // Now, not when the connection is reused: SQLite keeps the write lock till then.
+                    tx.rollback().await?;
                     return Err(StoreError::NotFound);
                 }
                 sqlx::query("DELETE FROM cpts_commune WHERE cpts_id = $1").bind(id.as_str()).execute(&mut *tx).await?;

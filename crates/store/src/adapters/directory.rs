@@ -296,6 +296,8 @@ macro_rules! directory_sql {
                 for p in import.professionals {
                     let nid = p.national_id.to_string();
                     if !seen.insert(nid.clone()) {
+                        // Now, not when the connection is reused: SQLite keeps the write lock till then.
+                        tx.rollback().await?;
                         return Err(StoreError::Conflict(format!("professional {nid} listed twice in the import")));
                     }
                     let hash = fingerprint(p);
@@ -766,6 +768,8 @@ macro_rules! directory_sql {
                 .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() == 0 {
+                    // Now, not when the connection is reused: SQLite keeps the write lock till then.
+                    tx.rollback().await?;
                     return Err(StoreError::NotFound);
                 }
                 Self::insert_audit(&mut tx, audit).await?;
@@ -928,6 +932,8 @@ macro_rules! directory_sql {
                         .fetch_optional(&mut *tx)
                         .await?;
                 if account.is_none() {
+                    // Now, not when the connection is reused: SQLite keeps the write lock till then.
+                    tx.rollback().await?;
                     return Err(StoreError::NotFound);
                 }
                 sqlx::query(
@@ -958,6 +964,8 @@ macro_rules! directory_sql {
                     .execute(&mut *tx)
                     .await?;
                 if done.rows_affected() == 0 {
+                    // Now, not when the connection is reused: SQLite keeps the write lock till then.
+                    tx.rollback().await?;
                     return Err(StoreError::NotFound);
                 }
                 Self::insert_audit(&mut tx, audit).await?;
