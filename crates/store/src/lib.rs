@@ -12,6 +12,7 @@ mod adapters;
 pub mod backup;
 mod migrate;
 mod model;
+mod patients;
 mod structures;
 
 pub use adapters::{Store, connect};
@@ -21,6 +22,7 @@ pub use model::{
     PendingOidcLogin, Session, StoredContract,
 };
 
+pub use patients::{CapacityRecord, PatientStore, RequestChange, RequestQuery, RequestRecord, RequestRow};
 pub use structures::{
     LinkedProfessional, MemberRef, RelatedStructure, RollEntry, StructureEntry, StructureRow, StructureStore,
 };

@@ -8,6 +8,7 @@ mod audit;
 mod cpts;
 mod directory;
 mod import_jobs;
+mod patients;
 mod structures;
 
 use crate::migrate::{CREATE_BOOKKEEPING, Migration, POSTGRES, SQLITE};
