@@ -86,6 +86,8 @@ enum Command {
     Backup(commands::backup::BackupArgs),
     /// Restore a backup made by `maillage backup`; the server must be stopped.
     Restore(commands::backup::RestoreArgs),
+    /// Propose waiting patients to doctors with room (médecin traitant matching, CSV in).
+    Match(commands::matching::Args),
 }
 
 fn main() -> ExitCode {
@@ -122,6 +124,7 @@ fn main() -> ExitCode {
         Command::Export { .. } => unreachable_export(),
         Command::Backup(args) => commands::backup::backup(&args, format),
         Command::Restore(args) => commands::backup::restore(&args, format),
+        Command::Match(args) => commands::matching::run(&args, format),
     };
     finish(result)
 }

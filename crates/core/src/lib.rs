@@ -11,6 +11,7 @@ pub mod aci;
 pub mod directory;
 pub mod geo;
 pub mod ids;
+pub mod matching;
 pub mod patients;
 pub mod refdata;
 pub mod territory;

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod export;
 pub mod ids;
 pub mod import;
+pub mod matching;
 pub mod members;
 pub mod serve;
 pub mod territory;
