@@ -12,6 +12,7 @@ pub mod directory;
 pub mod geo;
 pub mod ids;
 pub mod matching;
+pub mod national;
 pub mod patients;
 pub mod refdata;
 pub mod territory;
