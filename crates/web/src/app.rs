@@ -18,6 +18,7 @@ pub mod aci;
 pub mod directory;
 pub mod directory_files;
 pub mod directory_import;
+pub mod patients;
 pub mod structures;
 
 /// Who did what, for the audit log.

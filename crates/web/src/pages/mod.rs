@@ -12,6 +12,8 @@ pub mod directory_import;
 pub mod directory_stats;
 pub mod memberships;
 pub mod observatory;
+pub mod patients;
+pub mod patients_public;
 pub mod structures;
 
 use crate::app::{AccountView, CptsOverview, CptsRow};
@@ -99,6 +101,9 @@ pub fn object_fr(object: &str) -> &str {
         "membership" => "Adhésion",
         "directory" => "Annuaire",
         "account_professional" => "Compte relié à une fiche",
+        "patient_request" => "Demande de médecin traitant",
+        "patient_registry" => "Registre des patients sans médecin traitant",
+        "doctor_capacity" => "Places d'un médecin",
         other => other,
     }
 }
@@ -202,14 +207,14 @@ fn role_navigation(principal: &Principal) -> Vec<NavItem> {
             if authorize(principal.role(), Action::ViewCptsPersonalData(scope)).is_ok() {
                 nav.push(link("Annuaire", format!("{base}/annuaire")));
             }
-            nav.extend([
-                soon("Accès aux soins"),
-                soon("Parcours"),
-                soon("Prévention"),
-                soon("Crise"),
-                soon("Qualité"),
-                soon("Accompagnement"),
-            ]);
+            if authorize(principal.role(), Action::EditCpts(scope)).is_ok() {
+                nav.push(link("Accès aux soins", format!("{base}/acces-soins/patients")));
+            } else if authorize(principal.role(), Action::ViewCptsPersonalData(scope)).is_ok() {
+                nav.push(link("Accès aux soins", format!("{base}/acces-soins/patients/nouvelle")));
+            } else {
+                nav.push(soon("Accès aux soins"));
+            }
+            nav.extend([soon("Parcours"), soon("Prévention"), soon("Crise"), soon("Qualité"), soon("Accompagnement")]);
             if authorize(principal.role(), Action::ViewContract(scope)).is_ok() {
                 nav.push(link("Contrat ACI", format!("{base}/contrat")));
             }

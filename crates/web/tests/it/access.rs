@@ -42,6 +42,16 @@ fn matrix(app: &TestApp) -> Vec<(String, [u16; 7], u16)> {
         (format!("/cpts/{b}/adhesions.csv"), [200, 403, 403, 200, 200, 403, 404], 303),
         (format!("/api/v1/cpts/{b}/directory"), [200, 403, 403, 200, 200, 200, 404], 401),
         (format!("/api/v1/cpts/{b}/directory/export?format=csv"), [200, 403, 403, 200, 200, 403, 404], 401),
+        // The registry of patients without a médecin traitant: health data for the coordination
+        // and board; member professionals register only; the public form for everybody.
+        (format!("/cpts/{b}/acces-soins/patients"), [200, 403, 403, 200, 200, 403, 404], 303),
+        (format!("/cpts/{b}/acces-soins/patients/nouvelle"), [200, 403, 403, 200, 200, 200, 404], 303),
+        (format!("/cpts/{b}/acces-soins/patients/enregistree"), [200, 403, 403, 200, 200, 200, 404], 303),
+        (format!("/cpts/{b}/acces-soins/patients/p-0000000000000000"), [404, 403, 403, 404, 404, 403, 404], 303),
+        (format!("/cpts/{b}/acces-soins/patients/p-0000000000000000/export"), [404, 403, 403, 404, 404, 403, 404], 303),
+        (format!("/cpts/{b}/acces-soins/medecins"), [200, 403, 403, 200, 200, 403, 404], 303),
+        (format!("/cpts/{b}/inscription"), [200, 200, 200, 200, 200, 200, 200], 200),
+        ("/cpts/00000000-0000-4000-8000-000000000000/inscription".into(), [404, 404, 404, 404, 404, 404, 404], 404),
         // The public ACI simulator.
         ("/aci/simulateur".into(), [200, 200, 200, 200, 200, 200, 200], 200),
         ("/api/v1/aci/rule-sets".into(), [200, 200, 200, 200, 200, 200, 200], 200),

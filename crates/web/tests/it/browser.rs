@@ -572,7 +572,8 @@ async fn role_journey(who: &'static str) {
             assert!(soon.len() >= 5, "{who}: modules to come listed: {soon:?}");
             assert!(soon.iter().all(|s| s.ends_with("bientôt")), "{who}: each marked «bientôt»: {soon:?}");
             assert!(browser.find_all("nav.navigation li.indisponible a").await.is_empty(), "not links");
-            assert!(soon.iter().any(|s| s.starts_with("Accès aux soins")), "{soon:?}");
+            assert!(soon.iter().any(|s| s.starts_with("Parcours")), "{soon:?}");
+            assert!(!soon.iter().any(|s| s.starts_with("Accès aux soins")), "access to care is built: {soon:?}");
             assert!(!soon.iter().any(|s| s.starts_with("Annuaire")), "the directory is built: {soon:?}");
         } else {
             assert!(soon.is_empty(), "{who} sees no CPTS modules: {soon:?}");

@@ -16,4 +16,5 @@ mod login;
 mod oidc;
 mod openapi;
 mod pages;
+mod patients;
 mod structures;

@@ -17,7 +17,9 @@ async fn cpts_home_shows_territory_map_and_counts() {
     assert!(html.contains("<svg") && html.matches("commune membre").count() == 3, "map of 3 communes");
     assert!(html.contains("Taille 2"));
     // Modules not built yet are shown as such, never with content.
-    assert!(html.contains("Accès aux soins <span class=\"badge\">bientôt</span>"));
+    assert!(html.contains("Parcours <span class=\"badge\">bientôt</span>"));
+    let access = format!("href=\"/cpts/{}/acces-soins/patients\">Accès aux soins</a>", app.cpts("blaisois"));
+    assert!(html.contains(&access), "access to care is built");
 }
 
 #[tokio::test]
