@@ -1,6 +1,6 @@
 //! Accounts, sessions, throttling, API tokens and pending OpenID logins.
 
-use super::{PgStore, SqliteStore, Store, conflict_or, delegate};
+use super::{PgStore, SqliteStore, Store, conflict_or, delegate, settle};
 use crate::model::{Account, AccountCredentials, ApiToken, CptsId, NewAccount, PendingOidcLogin, Session};
 use crate::{AccountStore, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
@@ -171,21 +171,23 @@ macro_rules! accounts_sql {
 
             async fn set_disabled(&self, account_id: &str, at: Option<DateTime<Utc>>) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
-                let done = sqlx::query("UPDATE account SET disabled_at = $2 WHERE id = $1")
-                    .bind(account_id)
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await?;
-                if done.rows_affected() == 0 {
-                    // Now, not when the connection is reused: SQLite keeps the write lock till then.
-                    tx.rollback().await?;
-                    return Err(StoreError::NotFound);
+                let result = async {
+                    let done = sqlx::query("UPDATE account SET disabled_at = $2 WHERE id = $1")
+                        .bind(account_id)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::NotFound);
+                    }
+                    if at.is_some() {
+                        sqlx::query("DELETE FROM session WHERE account_id = $1").bind(account_id).execute(&mut *tx).await?;
+                    }
+
+                    Ok(())
                 }
-                if at.is_some() {
-                    sqlx::query("DELETE FROM session WHERE account_id = $1").bind(account_id).execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-                Ok(())
+                .await;
+                settle(tx, result).await
             }
 
             async fn create_session(&self, s: &Session, now: DateTime<Utc>) -> StoreResult<()> {
@@ -252,23 +254,27 @@ macro_rules! accounts_sql {
 
             async fn record_login_failure(&self, key: &str, now: DateTime<Utc>, window: chrono::Duration) -> StoreResult<u32> {
                 let mut tx = self.pool.begin().await?;
-                // A window that has run out starts again from this failure.
-                sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1 AND window_start <= $2")
+                let result = async {
+                    // A window that has run out starts again from this failure.
+                    sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1 AND window_start <= $2")
+                        .bind(key)
+                        .bind(now - window)
+                        .execute(&mut *tx)
+                        .await?;
+                    let failures: i64 = sqlx::query_scalar(
+                        "INSERT INTO login_throttle (throttle_key, failures, window_start) VALUES ($1, 1, $2)
+                         ON CONFLICT (throttle_key) DO UPDATE SET failures = login_throttle.failures + 1
+                         RETURNING failures",
+                    )
                     .bind(key)
-                    .bind(now - window)
-                    .execute(&mut *tx)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
                     .await?;
-                let failures: i64 = sqlx::query_scalar(
-                    "INSERT INTO login_throttle (throttle_key, failures, window_start) VALUES ($1, 1, $2)
-                     ON CONFLICT (throttle_key) DO UPDATE SET failures = login_throttle.failures + 1
-                     RETURNING failures",
-                )
-                .bind(key)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                Ok(u32::try_from(failures).unwrap_or(u32::MAX))
+
+                    Ok(u32::try_from(failures).unwrap_or(u32::MAX))
+                }
+                .await;
+                settle(tx, result).await
             }
 
             async fn login_failures(&self, key: &str, now: DateTime<Utc>, window: chrono::Duration) -> StoreResult<u32> {

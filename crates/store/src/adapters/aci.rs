@@ -1,7 +1,7 @@
 //! ACI contract and spending SQL. A contract is read from its tables into the domain type and
 //! written back whole, in one transaction with its audit event.
 
-use super::{PgStore, SqliteStore, Store, conflict_or, delegate};
+use super::{PgStore, SqliteStore, Store, conflict_or, corrupt, delegate, settle};
 use crate::model::{AuditEvent, CptsId, DateRange, StoredContract};
 use crate::{AciStore, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
@@ -12,10 +12,6 @@ use maillage_core::aci::{
 };
 use sqlx::Row;
 use std::collections::BTreeMap;
-
-fn corrupt(what: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(what.to_string())
-}
 
 fn mission(s: &str) -> StoreResult<MissionId> {
     s.parse().map_err(corrupt)
@@ -228,142 +224,146 @@ macro_rules! aci_sql {
                 let id = cpts.as_str();
                 let population = int(c.population_at_signature, "population")?;
                 let mut tx = self.pool.begin().await?;
-                let revision = match expected_revision {
-                    None => {
-                        sqlx::query(
-                            "INSERT INTO aci_contract (cpts_id, signed_on, rule_set, population_at_signature,
-                                                       revision, updated_at)
-                             VALUES ($1, $2, $3, $4, 1, $5)",
-                        )
-                        .bind(id)
-                        .bind(c.signed_on)
-                        .bind(&c.rule_set)
-                        .bind(population)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(|e| conflict_or(e, "this CPTS has a contract already"))?;
-                        1
-                    }
-                    Some(expected) => {
-                        let done = sqlx::query(
-                            "UPDATE aci_contract SET signed_on = $3, rule_set = $4, population_at_signature = $5,
-                                    revision = revision + 1, updated_at = $6
-                             WHERE cpts_id = $1 AND revision = $2",
-                        )
-                        .bind(id)
-                        .bind(expected)
-                        .bind(c.signed_on)
-                        .bind(&c.rule_set)
-                        .bind(population)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                        if done.rows_affected() == 0 {
-                            let found: Option<i64> =
-                                sqlx::query_scalar("SELECT revision FROM aci_contract WHERE cpts_id = $1")
-                                    .bind(id)
-                                    .fetch_optional(&mut *tx)
-                                    .await?;
-                            return Err(match found {
-                                Some(found) => StoreError::Stale { expected, found },
-                                None => StoreError::NotFound,
-                            });
-                        }
-                        sqlx::query("DELETE FROM aci_population_update WHERE cpts_id = $1")
+                let result = async {
+                    let revision = match expected_revision {
+                        None => {
+                            sqlx::query(
+                                "INSERT INTO aci_contract (cpts_id, signed_on, rule_set, population_at_signature,
+                                                           revision, updated_at)
+                                 VALUES ($1, $2, $3, $4, 1, $5)",
+                            )
                             .bind(id)
+                            .bind(c.signed_on)
+                            .bind(&c.rule_set)
+                            .bind(population)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|e| conflict_or(e, "this CPTS has a contract already"))?;
+                            1
+                        }
+                        Some(expected) => {
+                            let done = sqlx::query(
+                                "UPDATE aci_contract SET signed_on = $3, rule_set = $4, population_at_signature = $5,
+                                        revision = revision + 1, updated_at = $6
+                                 WHERE cpts_id = $1 AND revision = $2",
+                            )
+                            .bind(id)
+                            .bind(expected)
+                            .bind(c.signed_on)
+                            .bind(&c.rule_set)
+                            .bind(population)
+                            .bind(now)
                             .execute(&mut *tx)
                             .await?;
-                        // Cascades to indicators, their years and evidence, and crises.
-                        sqlx::query("DELETE FROM aci_mission WHERE cpts_id = $1").bind(id).execute(&mut *tx).await?;
-                        expected + 1
+                            if done.rows_affected() == 0 {
+                                let found: Option<i64> =
+                                    sqlx::query_scalar("SELECT revision FROM aci_contract WHERE cpts_id = $1")
+                                        .bind(id)
+                                        .fetch_optional(&mut *tx)
+                                        .await?;
+                                return Err(match found {
+                                    Some(found) => StoreError::Stale { expected, found },
+                                    None => StoreError::NotFound,
+                                });
+                            }
+                            sqlx::query("DELETE FROM aci_population_update WHERE cpts_id = $1")
+                                .bind(id)
+                                .execute(&mut *tx)
+                                .await?;
+                            // Cascades to indicators, their years and evidence, and crises.
+                            sqlx::query("DELETE FROM aci_mission WHERE cpts_id = $1").bind(id).execute(&mut *tx).await?;
+                            expected + 1
+                        }
+                    };
+                    for u in &c.population_updates {
+                        sqlx::query("INSERT INTO aci_population_update (cpts_id, known_on, population) VALUES ($1, $2, $3)")
+                            .bind(id)
+                            .bind(u.known_on)
+                            .bind(int(u.population, "population")?)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|e| conflict_or(e, &format!("two populations known on {}", u.known_on)))?;
                     }
-                };
-                for u in &c.population_updates {
-                    sqlx::query("INSERT INTO aci_population_update (cpts_id, known_on, population) VALUES ($1, $2, $3)")
-                        .bind(id)
-                        .bind(u.known_on)
-                        .bind(int(u.population, "population")?)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(|e| conflict_or(e, &format!("two populations known on {}", u.known_on)))?;
-                }
-                for m in &c.missions {
-                    let name = m.mission.as_str();
-                    sqlx::query(
-                        "INSERT INTO aci_mission (cpts_id, mission, started_on, deployed_on) VALUES ($1, $2, $3, $4)",
-                    )
-                    .bind(id)
-                    .bind(name)
-                    .bind(m.started_on)
-                    .bind(m.deployed_on)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| conflict_or(e, &format!("mission {name} listed twice")))?;
-                    for (position, i) in m.indicators.iter().enumerate() {
-                        let position = position_of(position)?;
+                    for m in &c.missions {
+                        let name = m.mission.as_str();
                         sqlx::query(
-                            "INSERT INTO aci_indicator (cpts_id, mission, position, name, kind, baseline, weight)
-                             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                            "INSERT INTO aci_mission (cpts_id, mission, started_on, deployed_on) VALUES ($1, $2, $3, $4)",
                         )
                         .bind(id)
                         .bind(name)
-                        .bind(position)
-                        .bind(&i.name)
-                        .bind(kind_str(i.kind))
-                        .bind(i.baseline)
-                        .bind(i64::from(i.weight))
+                        .bind(m.started_on)
+                        .bind(m.deployed_on)
                         .execute(&mut *tx)
-                        .await?;
-                        let years: std::collections::BTreeSet<u8> =
-                            i.targets.keys().chain(i.results.keys()).copied().collect();
-                        for year in years {
-                            let result = i.results.get(&year);
+                        .await
+                        .map_err(|e| conflict_or(e, &format!("mission {name} listed twice")))?;
+                        for (position, i) in m.indicators.iter().enumerate() {
+                            let position = position_of(position)?;
                             sqlx::query(
-                                "INSERT INTO aci_indicator_year (cpts_id, mission, position, year, target, achieved)
-                                 VALUES ($1, $2, $3, $4, $5, $6)",
+                                "INSERT INTO aci_indicator (cpts_id, mission, position, name, kind, baseline, weight)
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
                             )
                             .bind(id)
                             .bind(name)
                             .bind(position)
-                            .bind(i64::from(year))
-                            .bind(i.targets.get(&year).copied())
-                            .bind(result.map(|r| r.achieved))
+                            .bind(&i.name)
+                            .bind(kind_str(i.kind))
+                            .bind(i.baseline)
+                            .bind(i64::from(i.weight))
                             .execute(&mut *tx)
                             .await?;
-                            for (seq, reference) in result.map(|r| r.evidence.as_slice()).unwrap_or_default().iter().enumerate() {
+                            let years: std::collections::BTreeSet<u8> =
+                                i.targets.keys().chain(i.results.keys()).copied().collect();
+                            for year in years {
+                                let result = i.results.get(&year);
                                 sqlx::query(
-                                    "INSERT INTO aci_evidence (cpts_id, mission, position, year, seq, reference)
+                                    "INSERT INTO aci_indicator_year (cpts_id, mission, position, year, target, achieved)
                                      VALUES ($1, $2, $3, $4, $5, $6)",
                                 )
                                 .bind(id)
                                 .bind(name)
                                 .bind(position)
                                 .bind(i64::from(year))
-                                .bind(position_of(seq)?)
-                                .bind(reference)
+                                .bind(i.targets.get(&year).copied())
+                                .bind(result.map(|r| r.achieved))
                                 .execute(&mut *tx)
                                 .await?;
+                                for (seq, reference) in result.map(|r| r.evidence.as_slice()).unwrap_or_default().iter().enumerate() {
+                                    sqlx::query(
+                                        "INSERT INTO aci_evidence (cpts_id, mission, position, year, seq, reference)
+                                         VALUES ($1, $2, $3, $4, $5, $6)",
+                                    )
+                                    .bind(id)
+                                    .bind(name)
+                                    .bind(position)
+                                    .bind(i64::from(year))
+                                    .bind(position_of(seq)?)
+                                    .bind(reference)
+                                    .execute(&mut *tx)
+                                    .await?;
+                                }
                             }
                         }
+                        for (position, crisis) in m.crises.iter().enumerate() {
+                            sqlx::query(
+                                "INSERT INTO aci_crisis (cpts_id, mission, position, declared_on, name)
+                                 VALUES ($1, $2, $3, $4, $5)",
+                            )
+                            .bind(id)
+                            .bind(name)
+                            .bind(position_of(position)?)
+                            .bind(crisis.declared_on)
+                            .bind(&crisis.name)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
                     }
-                    for (position, crisis) in m.crises.iter().enumerate() {
-                        sqlx::query(
-                            "INSERT INTO aci_crisis (cpts_id, mission, position, declared_on, name)
-                             VALUES ($1, $2, $3, $4, $5)",
-                        )
-                        .bind(id)
-                        .bind(name)
-                        .bind(position_of(position)?)
-                        .bind(crisis.declared_on)
-                        .bind(&crisis.name)
-                        .execute(&mut *tx)
-                        .await?;
-                    }
+                    Self::insert_audit(&mut tx, audit).await?;
+
+                    Ok(revision)
                 }
-                Self::insert_audit(&mut tx, audit).await?;
-                tx.commit().await?;
-                Ok(revision)
+                .await;
+                settle(tx, result).await
             }
 
             async fn add_expense(
@@ -376,32 +376,36 @@ macro_rules! aci_sql {
                 let mut stored = e.clone();
                 stored.id = new_expense_id();
                 let mut tx = self.pool.begin().await?;
-                sqlx::query(
-                    "INSERT INTO aci_expense (cpts_id, id, spent_on, envelope, category, payee_kind, payee, payee_rpps,
-                                              amount_cents, receipt, note, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
-                )
-                .bind(cpts.as_str())
-                .bind(&stored.id)
-                .bind(e.spent_on)
-                .bind(e.envelope.as_str())
-                .bind(e.category.as_str())
-                .bind(e.payee_kind.as_str())
-                .bind(&e.payee)
-                .bind(e.payee_rpps.as_deref())
-                .bind(e.amount.cents())
-                .bind(&e.receipt)
-                .bind(&e.note)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                let mut audit = audit.clone();
-                if audit.object_id.is_empty() {
-                    audit.object_id = stored.id.clone();
+                let result = async {
+                    sqlx::query(
+                        "INSERT INTO aci_expense (cpts_id, id, spent_on, envelope, category, payee_kind, payee, payee_rpps,
+                                                  amount_cents, receipt, note, created_at, updated_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+                    )
+                    .bind(cpts.as_str())
+                    .bind(&stored.id)
+                    .bind(e.spent_on)
+                    .bind(e.envelope.as_str())
+                    .bind(e.category.as_str())
+                    .bind(e.payee_kind.as_str())
+                    .bind(&e.payee)
+                    .bind(e.payee_rpps.as_deref())
+                    .bind(e.amount.cents())
+                    .bind(&e.receipt)
+                    .bind(&e.note)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    let mut audit = audit.clone();
+                    if audit.object_id.is_empty() {
+                        audit.object_id = stored.id.clone();
+                    }
+                    Self::insert_audit(&mut tx, &audit).await?;
+
+                    Ok(stored)
                 }
-                Self::insert_audit(&mut tx, &audit).await?;
-                tx.commit().await?;
-                Ok(stored)
+                .await;
+                settle(tx, result).await
             }
 
             async fn update_expense(
@@ -412,50 +416,54 @@ macro_rules! aci_sql {
                 audit: &AuditEvent,
             ) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
-                let done = sqlx::query(
-                    "UPDATE aci_expense SET spent_on = $3, envelope = $4, category = $5, payee_kind = $6, payee = $7,
-                            payee_rpps = $8, amount_cents = $9, receipt = $10, note = $11, updated_at = $12
-                     WHERE cpts_id = $1 AND id = $2",
-                )
-                .bind(cpts.as_str())
-                .bind(&e.id)
-                .bind(e.spent_on)
-                .bind(e.envelope.as_str())
-                .bind(e.category.as_str())
-                .bind(e.payee_kind.as_str())
-                .bind(&e.payee)
-                .bind(e.payee_rpps.as_deref())
-                .bind(e.amount.cents())
-                .bind(&e.receipt)
-                .bind(&e.note)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() == 0 {
-                    // Now, not when the connection is reused: SQLite keeps the write lock till then.
-                    tx.rollback().await?;
-                    return Err(StoreError::NotFound);
+                let result = async {
+                    let done = sqlx::query(
+                        "UPDATE aci_expense SET spent_on = $3, envelope = $4, category = $5, payee_kind = $6, payee = $7,
+                                payee_rpps = $8, amount_cents = $9, receipt = $10, note = $11, updated_at = $12
+                         WHERE cpts_id = $1 AND id = $2",
+                    )
+                    .bind(cpts.as_str())
+                    .bind(&e.id)
+                    .bind(e.spent_on)
+                    .bind(e.envelope.as_str())
+                    .bind(e.category.as_str())
+                    .bind(e.payee_kind.as_str())
+                    .bind(&e.payee)
+                    .bind(e.payee_rpps.as_deref())
+                    .bind(e.amount.cents())
+                    .bind(&e.receipt)
+                    .bind(&e.note)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::NotFound);
+                    }
+                    Self::insert_audit(&mut tx, audit).await?;
+
+                    Ok(())
                 }
-                Self::insert_audit(&mut tx, audit).await?;
-                tx.commit().await?;
-                Ok(())
+                .await;
+                settle(tx, result).await
             }
 
             async fn delete_expense(&self, cpts: &CptsId, id: &str, audit: &AuditEvent) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
-                let done = sqlx::query("DELETE FROM aci_expense WHERE cpts_id = $1 AND id = $2")
-                    .bind(cpts.as_str())
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                if done.rows_affected() == 0 {
-                    // Now, not when the connection is reused: SQLite keeps the write lock till then.
-                    tx.rollback().await?;
-                    return Err(StoreError::NotFound);
+                let result = async {
+                    let done = sqlx::query("DELETE FROM aci_expense WHERE cpts_id = $1 AND id = $2")
+                        .bind(cpts.as_str())
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::NotFound);
+                    }
+                    Self::insert_audit(&mut tx, audit).await?;
+
+                    Ok(())
                 }
-                Self::insert_audit(&mut tx, audit).await?;
-                tx.commit().await?;
-                Ok(())
+                .await;
+                settle(tx, result).await
             }
 
             async fn get_expense(&self, cpts: &CptsId, id: &str) -> StoreResult<Expense> {

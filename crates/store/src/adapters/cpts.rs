@@ -1,6 +1,6 @@
 //! CPTS registry SQL.
 
-use super::{PgStore, SqliteStore, Store, conflict_or, delegate, parse_code};
+use super::{PgStore, SqliteStore, Store, conflict_or, delegate, parse_code, settle};
 use crate::model::{Cpts, CptsId, CptsSummary, NewCpts};
 use crate::{CptsStore, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
@@ -13,22 +13,27 @@ macro_rules! cpts_sql {
             async fn create_cpts(&self, new: &NewCpts, now: DateTime<Utc>) -> StoreResult<Cpts> {
                 let id = crate::model::new_cpts_id();
                 let mut tx = self.pool.begin().await?;
-                sqlx::query("INSERT INTO cpts (id, name, created_at, updated_at) VALUES ($1, $2, $3, $3)")
-                    .bind(id.as_str())
-                    .bind(new.name.trim())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| conflict_or(e, &format!("a CPTS named {:?} exists already", new.name.trim())))?;
-                for code in &new.communes {
-                    sqlx::query("INSERT INTO cpts_commune (cpts_id, commune_code) VALUES ($1, $2)")
+                let result = async {
+                    sqlx::query("INSERT INTO cpts (id, name, created_at, updated_at) VALUES ($1, $2, $3, $3)")
                         .bind(id.as_str())
-                        .bind(code.as_str())
+                        .bind(new.name.trim())
+                        .bind(now)
                         .execute(&mut *tx)
                         .await
-                        .map_err(|e| conflict_or(e, &format!("commune {code} listed twice")))?;
+                        .map_err(|e| conflict_or(e, &format!("a CPTS named {:?} exists already", new.name.trim())))?;
+                    for code in &new.communes {
+                        sqlx::query("INSERT INTO cpts_commune (cpts_id, commune_code) VALUES ($1, $2)")
+                            .bind(id.as_str())
+                            .bind(code.as_str())
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|e| conflict_or(e, &format!("commune {code} listed twice")))?;
+                    }
+
+                    Ok(())
                 }
-                tx.commit().await?;
+                .await;
+                settle(tx, result).await?;
                 self.get_cpts(&id).await
             }
 
@@ -106,26 +111,32 @@ macro_rules! cpts_sql {
                 now: DateTime<Utc>,
             ) -> StoreResult<Cpts> {
                 let mut tx = self.pool.begin().await?;
-                let updated = sqlx::query("UPDATE cpts SET updated_at = $2 WHERE id = $1")
-                    .bind(id.as_str())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                if updated.rows_affected() == 0 {
-                    // Now, not when the connection is reused: SQLite keeps the write lock till then.
-                    tx.rollback().await?;
-                    return Err(StoreError::NotFound);
-                }
-                sqlx::query("DELETE FROM cpts_commune WHERE cpts_id = $1").bind(id.as_str()).execute(&mut *tx).await?;
-                for code in communes {
-                    sqlx::query("INSERT INTO cpts_commune (cpts_id, commune_code) VALUES ($1, $2)")
+                let result = async {
+                    let updated = sqlx::query("UPDATE cpts SET updated_at = $2 WHERE id = $1")
                         .bind(id.as_str())
-                        .bind(code.as_str())
+                        .bind(now)
                         .execute(&mut *tx)
-                        .await
-                        .map_err(|e| conflict_or(e, &format!("commune {code} listed twice")))?;
+                        .await?;
+                    if updated.rows_affected() == 0 {
+                        return Err(StoreError::NotFound);
+                    }
+                    sqlx::query("DELETE FROM cpts_commune WHERE cpts_id = $1")
+                        .bind(id.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                    for code in communes {
+                        sqlx::query("INSERT INTO cpts_commune (cpts_id, commune_code) VALUES ($1, $2)")
+                            .bind(id.as_str())
+                            .bind(code.as_str())
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|e| conflict_or(e, &format!("commune {code} listed twice")))?;
+                    }
+
+                    Ok(())
                 }
-                tx.commit().await?;
+                .await;
+                settle(tx, result).await?;
                 self.get_cpts(id).await
             }
 

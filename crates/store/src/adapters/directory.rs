@@ -1,7 +1,7 @@
 //! Directory SQL: professionals as imported (replaced per import when they change), their
 //! places and specialties, local corrections and membership kept apart.
 
-use super::{PgStore, SqliteStore, Store, delegate};
+use super::{PgStore, SqliteStore, Store, corrupt, delegate, like, settle};
 use crate::model::{
     AnnuaireImport, AuditEvent, CptsId, DirectoryEntry, DirectoryQuery, DirectoryRow, ImportOutcome, ImportRecord,
 };
@@ -17,10 +17,6 @@ use maillage_core::ids::{Finess, InseeCode, Siret};
 use maillage_core::text::fold_for_search;
 use sqlx::Row;
 use std::collections::{HashMap, HashSet};
-
-fn corrupt(what: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(what.to_string())
-}
 
 /// FNV-1a of the imported values: equal fingerprints mean nothing to write.
 fn fingerprint(p: &Professional) -> String {
@@ -60,11 +56,6 @@ fn status(s: &str) -> StoreResult<MembershipStatus> {
 
 fn count(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-fn like(word: &str) -> String {
-    let escaped: String = word.chars().filter(|c| !matches!(c, '%' | '_' | '\\')).collect();
-    format!("%{escaped}%")
 }
 
 macro_rules! directory_sql {
@@ -282,154 +273,156 @@ macro_rules! directory_sql {
             ) -> StoreResult<ImportOutcome> {
                 let id = cpts.as_str();
                 let mut tx = self.pool.begin().await?;
-                let existing: HashMap<String, (String, bool)> = sqlx::query(
-                    "SELECT national_id, content_hash, left_at IS NOT NULL AS gone FROM dir_professional WHERE cpts_id = $1",
-                )
-                .bind(id)
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get("national_id")?, (r.try_get("content_hash")?, r.try_get("gone")?))))
-                .collect::<StoreResult<_>>()?;
-                let mut outcome = ImportOutcome::default();
-                let mut seen = HashSet::with_capacity(import.professionals.len());
-                for p in import.professionals {
-                    let nid = p.national_id.to_string();
-                    if !seen.insert(nid.clone()) {
-                        // Now, not when the connection is reused: SQLite keeps the write lock till then.
-                        tx.rollback().await?;
-                        return Err(StoreError::Conflict(format!("professional {nid} listed twice in the import")));
-                    }
-                    let hash = fingerprint(p);
-                    match existing.get(&nid) {
-                        None => {
-                            Self::insert_professional(&mut tx, id, p, &hash, &import.id, now).await?;
-                            outcome.inserted += 1;
+                let result = async {
+                    let existing: HashMap<String, (String, bool)> = sqlx::query(
+                        "SELECT national_id, content_hash, left_at IS NOT NULL AS gone FROM dir_professional WHERE cpts_id = $1",
+                    )
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .iter()
+                    .map(|r| Ok((r.try_get("national_id")?, (r.try_get("content_hash")?, r.try_get("gone")?))))
+                    .collect::<StoreResult<_>>()?;
+                    let mut outcome = ImportOutcome::default();
+                    let mut seen = HashSet::with_capacity(import.professionals.len());
+                    for p in import.professionals {
+                        let nid = p.national_id.to_string();
+                        if !seen.insert(nid.clone()) {
+                            return Err(StoreError::Conflict(format!("professional {nid} listed twice in the import")));
                         }
-                        Some((old, gone)) => {
-                            if *gone {
-                                outcome.returned += 1;
+                        let hash = fingerprint(p);
+                        match existing.get(&nid) {
+                            None => {
+                                Self::insert_professional(&mut tx, id, p, &hash, &import.id, now).await?;
+                                outcome.inserted += 1;
                             }
-                            if *old == hash {
+                            Some((old, gone)) => {
                                 if *gone {
-                                    sqlx::query(
-                                        "UPDATE dir_professional SET left_at = NULL, updated_at = $3
-                                         WHERE cpts_id = $1 AND national_id = $2",
-                                    )
-                                    .bind(id)
-                                    .bind(&nid)
-                                    .bind(now)
-                                    .execute(&mut *tx)
-                                    .await?;
-                                } else {
-                                    outcome.unchanged += 1;
+                                    outcome.returned += 1;
                                 }
-                                continue;
+                                if *old == hash {
+                                    if *gone {
+                                        sqlx::query(
+                                            "UPDATE dir_professional SET left_at = NULL, updated_at = $3
+                                             WHERE cpts_id = $1 AND national_id = $2",
+                                        )
+                                        .bind(id)
+                                        .bind(&nid)
+                                        .bind(now)
+                                        .execute(&mut *tx)
+                                        .await?;
+                                    } else {
+                                        outcome.unchanged += 1;
+                                    }
+                                    continue;
+                                }
+                                sqlx::query(
+                                    "UPDATE dir_professional SET civility = $3, family_name = $4, given_name = $5,
+                                        profession_code = $6, profession_label = $7, search_key = $8, content_hash = $9,
+                                        updated_at = $10, last_import_id = $11, left_at = NULL
+                                     WHERE cpts_id = $1 AND national_id = $2",
+                                )
+                                .bind(id)
+                                .bind(&nid)
+                                .bind(p.civility.as_deref())
+                                .bind(&p.family_name)
+                                .bind(&p.given_name)
+                                .bind(&p.profession_code)
+                                .bind(p.profession_label.as_deref())
+                                .bind(search_key(p))
+                                .bind(&hash)
+                                .bind(now)
+                                .bind(&import.id)
+                                .execute(&mut *tx)
+                                .await?;
+                                for table in ["dir_specialty", "dir_place"] {
+                                    sqlx::query(&format!("DELETE FROM {table} WHERE cpts_id = $1 AND national_id = $2"))
+                                        .bind(id)
+                                        .bind(&nid)
+                                        .execute(&mut *tx)
+                                        .await?;
+                                }
+                                Self::insert_children(&mut tx, id, &nid, p).await?;
+                                outcome.updated += 1;
                             }
-                            sqlx::query(
-                                "UPDATE dir_professional SET civility = $3, family_name = $4, given_name = $5,
-                                    profession_code = $6, profession_label = $7, search_key = $8, content_hash = $9,
-                                    updated_at = $10, last_import_id = $11, left_at = NULL
-                                 WHERE cpts_id = $1 AND national_id = $2",
-                            )
-                            .bind(id)
-                            .bind(&nid)
-                            .bind(p.civility.as_deref())
-                            .bind(&p.family_name)
-                            .bind(&p.given_name)
-                            .bind(&p.profession_code)
-                            .bind(p.profession_label.as_deref())
-                            .bind(search_key(p))
-                            .bind(&hash)
-                            .bind(now)
-                            .bind(&import.id)
-                            .execute(&mut *tx)
-                            .await?;
-                            for table in ["dir_specialty", "dir_place"] {
-                                sqlx::query(&format!("DELETE FROM {table} WHERE cpts_id = $1 AND national_id = $2"))
-                                    .bind(id)
-                                    .bind(&nid)
-                                    .execute(&mut *tx)
-                                    .await?;
+                        }
+                    }
+                    if import.source == "annuaire" {
+                        for (nid, (_, gone)) in &existing {
+                            if !gone && !seen.contains(nid) {
+                                sqlx::query(
+                                    "UPDATE dir_professional SET left_at = $3, updated_at = $3
+                                     WHERE cpts_id = $1 AND national_id = $2",
+                                )
+                                .bind(id)
+                                .bind(nid)
+                                .bind(now)
+                                .execute(&mut *tx)
+                                .await?;
+                                outcome.marked_left += 1;
                             }
-                            Self::insert_children(&mut tx, id, &nid, p).await?;
-                            outcome.updated += 1;
                         }
                     }
-                }
-                if import.source == "annuaire" {
-                    for (nid, (_, gone)) in &existing {
-                        if !gone && !seen.contains(nid) {
-                            sqlx::query(
-                                "UPDATE dir_professional SET left_at = $3, updated_at = $3
-                                 WHERE cpts_id = $1 AND national_id = $2",
-                            )
+                    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+                    sqlx::query(
+                        "INSERT INTO dir_import (cpts_id, id, source, file_name, imported_at, lines_read, kept, inserted,
+                            updated, unchanged, marked_left, returned)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    )
+                    .bind(id)
+                    .bind(&import.id)
+                    .bind(import.source)
+                    .bind(&import.file_name)
+                    .bind(now)
+                    .bind(n(import.lines_read))
+                    .bind(count(import.professionals.len()))
+                    .bind(n(outcome.inserted))
+                    .bind(n(outcome.updated))
+                    .bind(n(outcome.unchanged))
+                    .bind(n(outcome.marked_left))
+                    .bind(n(outcome.returned))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| super::conflict_or(e, "this import was applied already"))?;
+                    if let Some(counts) = import.departement_counts {
+                        sqlx::query("DELETE FROM dir_departement_count WHERE cpts_id = $1")
                             .bind(id)
-                            .bind(nid)
-                            .bind(now)
                             .execute(&mut *tx)
                             .await?;
-                            outcome.marked_left += 1;
+                        for (dep, professions) in counts {
+                            for (profession, n) in professions {
+                                sqlx::query(
+                                    "INSERT INTO dir_departement_count (cpts_id, departement, profession_code, professionals,
+                                        import_id) VALUES ($1, $2, $3, $4, $5)",
+                                )
+                                .bind(id)
+                                .bind(dep)
+                                .bind(profession)
+                                .bind(i64::try_from(*n).unwrap_or(i64::MAX))
+                                .bind(&import.id)
+                                .execute(&mut *tx)
+                                .await?;
+                            }
                         }
                     }
+                    let mut audit = audit.clone();
+                    audit.detail = format!(
+                        "{} — {} lus, {} retenus : {} ajoutés, {} modifiés, {} inchangés, {} partis, {} revenus",
+                        import.file_name,
+                        import.lines_read,
+                        import.professionals.len(),
+                        outcome.inserted,
+                        outcome.updated,
+                        outcome.unchanged,
+                        outcome.marked_left,
+                        outcome.returned
+                    );
+                    Self::insert_audit(&mut tx, &audit).await?;
+
+                    Ok(outcome)
                 }
-                let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-                sqlx::query(
-                    "INSERT INTO dir_import (cpts_id, id, source, file_name, imported_at, lines_read, kept, inserted,
-                        updated, unchanged, marked_left, returned)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                )
-                .bind(id)
-                .bind(&import.id)
-                .bind(import.source)
-                .bind(&import.file_name)
-                .bind(now)
-                .bind(n(import.lines_read))
-                .bind(count(import.professionals.len()))
-                .bind(n(outcome.inserted))
-                .bind(n(outcome.updated))
-                .bind(n(outcome.unchanged))
-                .bind(n(outcome.marked_left))
-                .bind(n(outcome.returned))
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| super::conflict_or(e, "this import was applied already"))?;
-                if let Some(counts) = import.departement_counts {
-                    sqlx::query("DELETE FROM dir_departement_count WHERE cpts_id = $1")
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                    for (dep, professions) in counts {
-                        for (profession, n) in professions {
-                            sqlx::query(
-                                "INSERT INTO dir_departement_count (cpts_id, departement, profession_code, professionals,
-                                    import_id) VALUES ($1, $2, $3, $4, $5)",
-                            )
-                            .bind(id)
-                            .bind(dep)
-                            .bind(profession)
-                            .bind(i64::try_from(*n).unwrap_or(i64::MAX))
-                            .bind(&import.id)
-                            .execute(&mut *tx)
-                            .await?;
-                        }
-                    }
-                }
-                let mut audit = audit.clone();
-                audit.detail = format!(
-                    "{} — {} lus, {} retenus : {} ajoutés, {} modifiés, {} inchangés, {} partis, {} revenus",
-                    import.file_name,
-                    import.lines_read,
-                    import.professionals.len(),
-                    outcome.inserted,
-                    outcome.updated,
-                    outcome.unchanged,
-                    outcome.marked_left,
-                    outcome.returned
-                );
-                Self::insert_audit(&mut tx, &audit).await?;
-                tx.commit().await?;
-                Ok(outcome)
+                .await;
+                settle(tx, result).await
             }
 
             async fn departement_counts(&self, cpts: &CptsId) -> StoreResult<DepartementCounts> {
@@ -727,26 +720,30 @@ macro_rules! directory_sql {
                 audit: &AuditEvent,
             ) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
-                Self::ensure_professional(&mut tx, cpts.as_str(), national_id).await?;
-                sqlx::query(
-                    "INSERT INTO dir_correction (cpts_id, national_id, field, place_key, value, corrected_by, corrected_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)
-                     ON CONFLICT (cpts_id, national_id, field, place_key)
-                     DO UPDATE SET value = excluded.value, corrected_by = excluded.corrected_by,
-                                   corrected_at = excluded.corrected_at",
-                )
-                .bind(cpts.as_str())
-                .bind(national_id)
-                .bind(c.field.code())
-                .bind(c.place.as_deref().unwrap_or(""))
-                .bind(&c.value)
-                .bind(by)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                Self::insert_audit(&mut tx, audit).await?;
-                tx.commit().await?;
-                Ok(())
+                let result = async {
+                    Self::ensure_professional(&mut tx, cpts.as_str(), national_id).await?;
+                    sqlx::query(
+                        "INSERT INTO dir_correction (cpts_id, national_id, field, place_key, value, corrected_by, corrected_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)
+                         ON CONFLICT (cpts_id, national_id, field, place_key)
+                         DO UPDATE SET value = excluded.value, corrected_by = excluded.corrected_by,
+                                       corrected_at = excluded.corrected_at",
+                    )
+                    .bind(cpts.as_str())
+                    .bind(national_id)
+                    .bind(c.field.code())
+                    .bind(c.place.as_deref().unwrap_or(""))
+                    .bind(&c.value)
+                    .bind(by)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    Self::insert_audit(&mut tx, audit).await?;
+
+                    Ok(())
+                }
+                .await;
+                settle(tx, result).await
             }
 
             async fn delete_correction(
@@ -758,23 +755,25 @@ macro_rules! directory_sql {
                 audit: &AuditEvent,
             ) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
-                let done = sqlx::query(
-                    "DELETE FROM dir_correction WHERE cpts_id = $1 AND national_id = $2 AND field = $3 AND place_key = $4",
-                )
-                .bind(cpts.as_str())
-                .bind(national_id)
-                .bind(field.code())
-                .bind(place.unwrap_or(""))
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() == 0 {
-                    // Now, not when the connection is reused: SQLite keeps the write lock till then.
-                    tx.rollback().await?;
-                    return Err(StoreError::NotFound);
+                let result = async {
+                    let done = sqlx::query(
+                        "DELETE FROM dir_correction WHERE cpts_id = $1 AND national_id = $2 AND field = $3 AND place_key = $4",
+                    )
+                    .bind(cpts.as_str())
+                    .bind(national_id)
+                    .bind(field.code())
+                    .bind(place.unwrap_or(""))
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::NotFound);
+                    }
+                    Self::insert_audit(&mut tx, audit).await?;
+
+                    Ok(())
                 }
-                Self::insert_audit(&mut tx, audit).await?;
-                tx.commit().await?;
-                Ok(())
+                .await;
+                settle(tx, result).await
             }
 
             async fn put_membership(
@@ -786,31 +785,35 @@ macro_rules! directory_sql {
                 audit: &AuditEvent,
             ) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
-                Self::ensure_professional(&mut tx, cpts.as_str(), national_id).await?;
-                sqlx::query(
-                    "INSERT INTO dir_membership (cpts_id, national_id, joined_on, left_on, status, dues_paid_until,
-                        profession_referent, board_role, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                     ON CONFLICT (cpts_id, national_id)
-                     DO UPDATE SET joined_on = excluded.joined_on, left_on = excluded.left_on, status = excluded.status,
-                                   dues_paid_until = excluded.dues_paid_until,
-                                   profession_referent = excluded.profession_referent,
-                                   board_role = excluded.board_role, updated_at = excluded.updated_at",
-                )
-                .bind(cpts.as_str())
-                .bind(national_id)
-                .bind(m.joined_on)
-                .bind(m.left_on)
-                .bind(status_str(m.status))
-                .bind(m.dues_paid_until)
-                .bind(m.profession_referent)
-                .bind(m.board_role.as_deref())
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                Self::insert_audit(&mut tx, audit).await?;
-                tx.commit().await?;
-                Ok(())
+                let result = async {
+                    Self::ensure_professional(&mut tx, cpts.as_str(), national_id).await?;
+                    sqlx::query(
+                        "INSERT INTO dir_membership (cpts_id, national_id, joined_on, left_on, status, dues_paid_until,
+                            profession_referent, board_role, updated_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                         ON CONFLICT (cpts_id, national_id)
+                         DO UPDATE SET joined_on = excluded.joined_on, left_on = excluded.left_on, status = excluded.status,
+                                       dues_paid_until = excluded.dues_paid_until,
+                                       profession_referent = excluded.profession_referent,
+                                       board_role = excluded.board_role, updated_at = excluded.updated_at",
+                    )
+                    .bind(cpts.as_str())
+                    .bind(national_id)
+                    .bind(m.joined_on)
+                    .bind(m.left_on)
+                    .bind(status_str(m.status))
+                    .bind(m.dues_paid_until)
+                    .bind(m.profession_referent)
+                    .bind(m.board_role.as_deref())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    Self::insert_audit(&mut tx, audit).await?;
+
+                    Ok(())
+                }
+                .await;
+                settle(tx, result).await
             }
 
             async fn apply_memberships(
@@ -828,76 +831,80 @@ macro_rules! directory_sql {
                     }
                 }
                 let mut tx = self.pool.begin().await?;
-                let known: HashSet<String> =
-                    sqlx::query_scalar("SELECT national_id FROM dir_professional WHERE cpts_id = $1")
-                        .bind(id)
-                        .fetch_all(&mut *tx)
-                        .await?
-                        .into_iter()
-                        .collect();
-                let unknown: Vec<String> =
-                    memberships.iter().filter(|(nid, _)| !known.contains(nid)).map(|(nid, _)| nid.clone()).collect();
-                if !unknown.is_empty() {
-                    return Ok(MembershipOutcome { unknown, ..Default::default() });
-                }
-                let existing: HashMap<String, Membership> = sqlx::query(
-                    "SELECT national_id, joined_on, left_on, status, dues_paid_until, profession_referent, board_role
-                     FROM dir_membership WHERE cpts_id = $1",
-                )
-                .bind(id)
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| {
-                    let s: String = r.try_get("status")?;
-                    Ok((
-                        r.try_get("national_id")?,
-                        Membership {
-                            joined_on: r.try_get("joined_on")?,
-                            left_on: r.try_get("left_on")?,
-                            status: status(&s)?,
-                            dues_paid_until: r.try_get("dues_paid_until")?,
-                            profession_referent: r.try_get("profession_referent")?,
-                            board_role: r.try_get("board_role")?,
-                        },
-                    ))
-                })
-                .collect::<StoreResult<_>>()?;
-                let mut outcome = MembershipOutcome::default();
-                for (nid, m) in memberships {
-                    match existing.get(nid) {
-                        Some(old) if old == m => {
-                            outcome.unchanged += 1;
-                            continue;
-                        }
-                        Some(_) => outcome.updated += 1,
-                        None => outcome.created += 1,
+                let result = async {
+                    let known: HashSet<String> =
+                        sqlx::query_scalar("SELECT national_id FROM dir_professional WHERE cpts_id = $1")
+                            .bind(id)
+                            .fetch_all(&mut *tx)
+                            .await?
+                            .into_iter()
+                            .collect();
+                    let unknown: Vec<String> =
+                        memberships.iter().filter(|(nid, _)| !known.contains(nid)).map(|(nid, _)| nid.clone()).collect();
+                    if !unknown.is_empty() {
+                        return Ok(MembershipOutcome { unknown, ..Default::default() });
                     }
-                    sqlx::query(
-                        "INSERT INTO dir_membership (cpts_id, national_id, joined_on, left_on, status, dues_paid_until,
-                            profession_referent, board_role, updated_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                         ON CONFLICT (cpts_id, national_id)
-                         DO UPDATE SET joined_on = excluded.joined_on, left_on = excluded.left_on,
-                                       status = excluded.status, dues_paid_until = excluded.dues_paid_until,
-                                       profession_referent = excluded.profession_referent,
-                                       board_role = excluded.board_role, updated_at = excluded.updated_at",
+                    let existing: HashMap<String, Membership> = sqlx::query(
+                        "SELECT national_id, joined_on, left_on, status, dues_paid_until, profession_referent, board_role
+                         FROM dir_membership WHERE cpts_id = $1",
                     )
                     .bind(id)
-                    .bind(nid)
-                    .bind(m.joined_on)
-                    .bind(m.left_on)
-                    .bind(status_str(m.status))
-                    .bind(m.dues_paid_until)
-                    .bind(m.profession_referent)
-                    .bind(m.board_role.as_deref())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .iter()
+                    .map(|r| {
+                        let s: String = r.try_get("status")?;
+                        Ok((
+                            r.try_get("national_id")?,
+                            Membership {
+                                joined_on: r.try_get("joined_on")?,
+                                left_on: r.try_get("left_on")?,
+                                status: status(&s)?,
+                                dues_paid_until: r.try_get("dues_paid_until")?,
+                                profession_referent: r.try_get("profession_referent")?,
+                                board_role: r.try_get("board_role")?,
+                            },
+                        ))
+                    })
+                    .collect::<StoreResult<_>>()?;
+                    let mut outcome = MembershipOutcome::default();
+                    for (nid, m) in memberships {
+                        match existing.get(nid) {
+                            Some(old) if old == m => {
+                                outcome.unchanged += 1;
+                                continue;
+                            }
+                            Some(_) => outcome.updated += 1,
+                            None => outcome.created += 1,
+                        }
+                        sqlx::query(
+                            "INSERT INTO dir_membership (cpts_id, national_id, joined_on, left_on, status, dues_paid_until,
+                                profession_referent, board_role, updated_at)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                             ON CONFLICT (cpts_id, national_id)
+                             DO UPDATE SET joined_on = excluded.joined_on, left_on = excluded.left_on,
+                                           status = excluded.status, dues_paid_until = excluded.dues_paid_until,
+                                           profession_referent = excluded.profession_referent,
+                                           board_role = excluded.board_role, updated_at = excluded.updated_at",
+                        )
+                        .bind(id)
+                        .bind(nid)
+                        .bind(m.joined_on)
+                        .bind(m.left_on)
+                        .bind(status_str(m.status))
+                        .bind(m.dues_paid_until)
+                        .bind(m.profession_referent)
+                        .bind(m.board_role.as_deref())
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    Self::insert_audit(&mut tx, audit).await?;
+
+                    Ok(outcome)
                 }
-                Self::insert_audit(&mut tx, audit).await?;
-                tx.commit().await?;
-                Ok(outcome)
+                .await;
+                settle(tx, result).await
             }
 
             async fn directory_professions(&self, cpts: &CptsId) -> StoreResult<Vec<(String, u64)>> {
@@ -924,31 +931,33 @@ macro_rules! directory_sql {
                 audit: &AuditEvent,
             ) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
-                Self::ensure_professional(&mut tx, cpts.as_str(), national_id).await?;
-                let account: Option<String> =
-                    sqlx::query_scalar("SELECT id FROM account WHERE id = $1 AND cpts_id = $2")
-                        .bind(account_id)
-                        .bind(cpts.as_str())
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                if account.is_none() {
-                    // Now, not when the connection is reused: SQLite keeps the write lock till then.
-                    tx.rollback().await?;
-                    return Err(StoreError::NotFound);
+                let result = async {
+                    Self::ensure_professional(&mut tx, cpts.as_str(), national_id).await?;
+                    let account: Option<String> =
+                        sqlx::query_scalar("SELECT id FROM account WHERE id = $1 AND cpts_id = $2")
+                            .bind(account_id)
+                            .bind(cpts.as_str())
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    if account.is_none() {
+                        return Err(StoreError::NotFound);
+                    }
+                    sqlx::query(
+                        "INSERT INTO account_professional (cpts_id, account_id, national_id) VALUES ($1, $2, $3)
+                         ON CONFLICT (cpts_id, account_id) DO UPDATE SET national_id = excluded.national_id",
+                    )
+                    .bind(cpts.as_str())
+                    .bind(account_id)
+                    .bind(national_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| super::conflict_or(e, "another account is linked to this professional"))?;
+                    Self::insert_audit(&mut tx, audit).await?;
+
+                    Ok(())
                 }
-                sqlx::query(
-                    "INSERT INTO account_professional (cpts_id, account_id, national_id) VALUES ($1, $2, $3)
-                     ON CONFLICT (cpts_id, account_id) DO UPDATE SET national_id = excluded.national_id",
-                )
-                .bind(cpts.as_str())
-                .bind(account_id)
-                .bind(national_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| super::conflict_or(e, "another account is linked to this professional"))?;
-                Self::insert_audit(&mut tx, audit).await?;
-                tx.commit().await?;
-                Ok(())
+                .await;
+                settle(tx, result).await
             }
 
             async fn unlink_account_professional(
@@ -958,19 +967,21 @@ macro_rules! directory_sql {
                 audit: &AuditEvent,
             ) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
-                let done = sqlx::query("DELETE FROM account_professional WHERE cpts_id = $1 AND account_id = $2")
-                    .bind(cpts.as_str())
-                    .bind(account_id)
-                    .execute(&mut *tx)
-                    .await?;
-                if done.rows_affected() == 0 {
-                    // Now, not when the connection is reused: SQLite keeps the write lock till then.
-                    tx.rollback().await?;
-                    return Err(StoreError::NotFound);
+                let result = async {
+                    let done = sqlx::query("DELETE FROM account_professional WHERE cpts_id = $1 AND account_id = $2")
+                        .bind(cpts.as_str())
+                        .bind(account_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::NotFound);
+                    }
+                    Self::insert_audit(&mut tx, audit).await?;
+
+                    Ok(())
                 }
-                Self::insert_audit(&mut tx, audit).await?;
-                tx.commit().await?;
-                Ok(())
+                .await;
+                settle(tx, result).await
             }
 
             async fn professional_of_account(&self, cpts: &CptsId, account_id: &str) -> StoreResult<Option<String>> {

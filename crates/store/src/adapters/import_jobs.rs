@@ -1,6 +1,6 @@
 //! Import jobs started from the browser, and their progress.
 
-use super::{PgStore, SqliteStore, Store, conflict_or, delegate};
+use super::{PgStore, SqliteStore, Store, conflict_or, delegate, settle};
 use crate::model::{AuditEvent, CptsId};
 use crate::{ImportJob, ImportJobState, ImportJobStore, ImportProgress, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
@@ -26,32 +26,36 @@ macro_rules! import_jobs_sql {
         impl ImportJobStore for $store {
             async fn create_job(&self, job: &ImportJob, audit: &AuditEvent) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
-                let p = &job.progress;
-                sqlx::query(
-                    "INSERT INTO dir_import_job (cpts_id, id, file_name, state, bytes_total, bytes_read, lines_read,
-                                                 kept, rejected, message, report, started_at, finished_at, started_by)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                )
-                .bind(job.cpts_id.as_str())
-                .bind(&job.id)
-                .bind(&job.file_name)
-                .bind(job.state.as_str())
-                .bind(to_i64(job.bytes_total))
-                .bind(to_i64(p.bytes_read))
-                .bind(to_i64(p.lines_read))
-                .bind(to_i64(p.kept))
-                .bind(to_i64(p.rejected))
-                .bind(&job.message)
-                .bind(&job.report)
-                .bind(job.started_at)
-                .bind(job.finished_at)
-                .bind(&job.started_by)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| conflict_or(e, &format!("import job {} exists already", job.id)))?;
-                Self::insert_audit(&mut tx, audit).await?;
-                tx.commit().await?;
-                Ok(())
+                let result = async {
+                    let p = &job.progress;
+                    sqlx::query(
+                        "INSERT INTO dir_import_job (cpts_id, id, file_name, state, bytes_total, bytes_read, lines_read,
+                                                     kept, rejected, message, report, started_at, finished_at, started_by)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                    )
+                    .bind(job.cpts_id.as_str())
+                    .bind(&job.id)
+                    .bind(&job.file_name)
+                    .bind(job.state.as_str())
+                    .bind(to_i64(job.bytes_total))
+                    .bind(to_i64(p.bytes_read))
+                    .bind(to_i64(p.lines_read))
+                    .bind(to_i64(p.kept))
+                    .bind(to_i64(p.rejected))
+                    .bind(&job.message)
+                    .bind(&job.report)
+                    .bind(job.started_at)
+                    .bind(job.finished_at)
+                    .bind(&job.started_by)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| conflict_or(e, &format!("import job {} exists already", job.id)))?;
+                    Self::insert_audit(&mut tx, audit).await?;
+
+                    Ok(())
+                }
+                .await;
+                settle(tx, result).await
             }
 
             async fn update_progress(&self, cpts: &CptsId, id: &str, p: &ImportProgress) -> StoreResult<()> {

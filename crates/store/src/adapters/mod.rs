@@ -86,6 +86,35 @@ impl Store {
     }
 }
 
+/// A stored value the domain refuses.
+pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+/// A `LIKE` pattern matching `word` anywhere, its wildcards dropped.
+pub(crate) fn like(word: &str) -> String {
+    let escaped: String = word.chars().filter(|c| !matches!(c, '%' | '_' | '\\')).collect();
+    format!("%{escaped}%")
+}
+
+/// Commits on success; on failure rolls back at once rather than when the pooled connection is
+/// next used, so that SQLite's write lock is not held by a transaction nobody will finish.
+pub(crate) async fn settle<DB: sqlx::Database, T>(
+    tx: sqlx::Transaction<'_, DB>,
+    result: StoreResult<T>,
+) -> StoreResult<T> {
+    match result {
+        Ok(v) => {
+            tx.commit().await?;
+            Ok(v)
+        }
+        Err(e) => {
+            tx.rollback().await?;
+            Err(e)
+        }
+    }
+}
+
 pub(crate) fn conflict_or(e: sqlx::Error, what: &str) -> StoreError {
     match e.as_database_error() {
         Some(d) if d.is_unique_violation() => StoreError::Conflict(what.to_owned()),

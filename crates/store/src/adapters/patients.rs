@@ -1,7 +1,7 @@
 //! Registry SQL: requests of patients without a médecin traitant, their history, and the GPs'
 //! declared capacities.
 
-use super::{PgStore, SqliteStore, Store, conflict_or, delegate};
+use super::{PgStore, SqliteStore, Store, conflict_or, corrupt, delegate, like, settle};
 use crate::model::{AuditEvent, CptsId};
 use crate::patients::{CapacityRecord, PatientStore, RequestChange, RequestQuery, RequestRecord, RequestRow};
 use crate::{StoreError, StoreResult};
@@ -14,35 +14,12 @@ use maillage_core::text::fold_for_search;
 use sqlx::Row;
 use std::collections::{BTreeSet, HashMap};
 
-fn corrupt(what: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(what.to_string())
-}
-
-fn like(word: &str) -> String {
-    let escaped: String = word.chars().filter(|c| !matches!(c, '%' | '_' | '\\')).collect();
-    format!("%{escaped}%")
-}
-
 fn search_key(r: &PatientRequest) -> String {
     fold_for_search(&format!("{} {}", r.family_name, r.given_name))
 }
 
 const REQUEST_COLUMNS: &str = "id, family_name, given_name, birth_date, commune_code, phone, email, ald, \
      precarity_c2s, other_fragility, note, consent_at, source, referred_by, registered_at, status, doctor, since, revision";
-
-/// Commits on success, rolls back at once on failure (see `adapters/structures.rs`).
-async fn settle<DB: sqlx::Database, T>(tx: sqlx::Transaction<'_, DB>, result: StoreResult<T>) -> StoreResult<T> {
-    match result {
-        Ok(v) => {
-            tx.commit().await?;
-            Ok(v)
-        }
-        Err(e) => {
-            tx.rollback().await?;
-            Err(e)
-        }
-    }
-}
 
 macro_rules! patients_sql {
     ($store:ty, $row:ty) => {

@@ -2,7 +2,7 @@
 //! between structures, structure memberships, and the roll of members.
 
 use super::directory::status_str;
-use super::{PgStore, SqliteStore, Store, conflict_or, delegate};
+use super::{PgStore, SqliteStore, Store, conflict_or, corrupt, delegate, settle};
 use crate::model::{AuditEvent, CptsId};
 use crate::structures::{
     LinkedProfessional, MemberRef, RelatedStructure, RollEntry, StructureEntry, StructureRow, StructureStore,
@@ -16,31 +16,12 @@ use maillage_core::text::fold_for_search;
 use sqlx::Row;
 use std::collections::{BTreeMap, HashSet};
 
-fn corrupt(what: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(what.to_string())
-}
-
 const STRUCTURE_COLUMNS: &str = "s.id, s.kind, s.name, s.finess, s.siret, s.technical_id, s.address_line1, \
      s.postal_code, s.commune_code, s.phone, s.email, s.mssante, s.note";
 
 /// Membership columns of `dir_structure_membership m`, named as `membership_of` reads them.
 const MEMBERSHIP_COLUMNS: &str = "m.joined_on, m.left_on, m.status, m.dues_paid_until, \
      FALSE AS profession_referent, m.board_role";
-
-/// Commits on success; on failure rolls back at once rather than when the connection is next
-/// used, so that SQLite's write lock is not held by a transaction nobody will finish.
-async fn settle<DB: sqlx::Database, T>(tx: sqlx::Transaction<'_, DB>, result: StoreResult<T>) -> StoreResult<T> {
-    match result {
-        Ok(v) => {
-            tx.commit().await?;
-            Ok(v)
-        }
-        Err(e) => {
-            tx.rollback().await?;
-            Err(e)
-        }
-    }
-}
 
 const DUPLICATE: &str = "another structure of the CPTS has this FINESS, SIRET or technical id";
 
