@@ -6,8 +6,11 @@
 use crate::StoreResult;
 use crate::model::{AuditEvent, CptsId};
 use chrono::{DateTime, Utc};
-use maillage_core::patients::{DoctorCapacity, PatientRequest, RequestState, RequestStatus, StatusChange};
+use maillage_core::patients::{
+    DoctorCapacity, PatientRequest, RegistrySettings, RequestState, RequestStatus, StatusChange,
+};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::future::Future;
 
 /// A request with its state and history (oldest first).
@@ -86,6 +89,8 @@ pub trait PatientStore {
         cpts: &CptsId,
         query: &RequestQuery,
     ) -> impl Future<Output = StoreResult<(Vec<RequestRow>, u64)>> + Send;
+    /// How many requests have each status (statuses with none are absent).
+    fn status_counts(&self, cpts: &CptsId) -> impl Future<Output = StoreResult<BTreeMap<RequestStatus, u64>>> + Send;
     /// Every request with its state and history: what the matching, the duplicate check and
     /// the indicators read.
     fn registry(&self, cpts: &CptsId) -> impl Future<Output = StoreResult<Vec<RequestRecord>>> + Send;
@@ -117,6 +122,15 @@ pub trait PatientStore {
         &self,
         cpts: &CptsId,
         national_id: &str,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The CPTS's registry settings; `None` until it changes the defaults.
+    fn registry_settings(&self, cpts: &CptsId) -> impl Future<Output = StoreResult<Option<RegistrySettings>>> + Send;
+    fn put_registry_settings(
+        &self,
+        cpts: &CptsId,
+        settings: &RegistrySettings,
+        now: DateTime<Utc>,
         audit: &AuditEvent,
     ) -> impl Future<Output = StoreResult<()>> + Send;
     /// By national id.

@@ -4,7 +4,9 @@
 use chrono::{DateTime, TimeZone, Utc};
 use maillage_core::directory::model::{NationalId, Professional};
 use maillage_core::ids::InseeCode;
-use maillage_core::patients::{CapacityForm, RequestEvent, RequestForm, RequestSource, RequestState, RequestStatus};
+use maillage_core::patients::{
+    CapacityForm, RegistrySettings, RequestEvent, RequestForm, RequestSource, RequestState, RequestStatus, SettingsForm,
+};
 use maillage_store::{
     AnnuaireImport, AuditEvent, AuditStore, CptsId, CptsStore, DirectoryStore, NewCpts, PatientStore, RequestChange,
     RequestQuery, Store, StoreError, connect,
@@ -170,6 +172,25 @@ async fn registry_story(store: &Store) {
     assert!(store.capacities(&other.id).await.unwrap().is_empty());
     store.delete_capacity(&id, GP, &event(&id, "delete", GP)).await.unwrap();
     assert!(store.capacities(&id).await.unwrap().is_empty());
+
+    // Counts by status, in one query.
+    let counts = store.status_counts(&id).await.unwrap();
+    assert_eq!(counts.values().sum::<u64>(), 2);
+    assert!(store.status_counts(&other.id).await.unwrap().is_empty());
+
+    // Settings: none until the CPTS changes the defaults; replaced as a whole; audited.
+    assert!(store.registry_settings(&id).await.unwrap().is_none());
+    let mut form = SettingsForm::of(&RegistrySettings::default());
+    form.max_km = "12,5".into();
+    form.hospital_discharge_class = "2".into();
+    form.default_class = "3".into();
+    let settings = form.parse().unwrap();
+    let audits = store.audit_count(Some(&id)).await.unwrap();
+    store.put_registry_settings(&id, &settings, at(9), &event(&id, "update", "settings")).await.unwrap();
+    store.put_registry_settings(&id, &settings, at(9), &event(&id, "update", "settings")).await.unwrap();
+    assert_eq!(store.registry_settings(&id).await.unwrap(), Some(settings));
+    assert_eq!(store.audit_count(Some(&id)).await.unwrap(), audits + 2);
+    assert!(store.registry_settings(&other.id).await.unwrap().is_none(), "per CPTS");
 
     // Erasure takes the history with it.
     store.erase_request(&id, "r1", &event(&id, "delete", "r1")).await.unwrap();

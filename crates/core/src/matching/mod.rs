@@ -35,7 +35,7 @@ pub mod synth;
 
 pub use instance::{DoctorSpec, Instance, InstanceError, PatientGroup, km, km_to_m, metres};
 pub use network::{GroupAssignment, Solution, SolveError, Stats};
-pub use priority::{Condition, PatientFacts, Priority, PriorityRule, Reason};
+pub use priority::{ClassRule, Condition, PatientFacts, Priority, PriorityRule, Reason};
 
 use crate::geo::LatLon;
 use crate::ids::InseeCode;

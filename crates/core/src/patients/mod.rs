@@ -11,7 +11,9 @@
 //! - [`duplicates`]: the same person registered twice;
 //! - [`capacity`]: how many new patients a GP can take, from where;
 //! - [`retention`]: when closed requests are erased (RGPD), the subject-access summary;
-//! - [`indicators`]: the counts and waiting times that feed the ACI access mission.
+//! - [`indicators`]: the counts and waiting times that feed the ACI access mission;
+//! - [`settings`]: the CPTS's distance limit, priority rule and retention, and how waiting
+//!   requests and declared capacities become the matching engine's input.
 //!
 //! The priority class of a request is computed by the matching engine's configurable rule
 //! (`crate::matching::priority`); this module only receives it as a number where it needs it.
@@ -23,6 +25,7 @@ pub mod duplicates;
 pub mod indicators;
 pub mod request;
 pub mod retention;
+pub mod settings;
 pub mod status;
 
 pub use capacity::{CapacityForm, CapacityKind, CapacityUse, DoctorCapacity, capacity_use};
@@ -30,6 +33,7 @@ pub use duplicates::{DuplicateReason, probable_duplicates};
 pub use indicators::{MonthPoint, RegistryIndicators, StatusCounts};
 pub use request::{PatientRequest, RequestForm, RequestSource};
 pub use retention::{RetentionPolicy, subject_access_summary};
+pub use settings::{AvailableDoctor, RegistrySettings, SettingsForm, matching_input};
 pub use status::{
     HistoryError, RequestEvent, RequestState, RequestStatus, StatusChange, TransitionError, current_status, transition,
 };

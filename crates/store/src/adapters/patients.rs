@@ -7,12 +7,14 @@ use crate::patients::{CapacityRecord, PatientStore, RequestChange, RequestQuery,
 use crate::{StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use maillage_core::ids::InseeCode;
+use maillage_core::matching::PriorityRule;
 use maillage_core::patients::{
-    CapacityKind, DoctorCapacity, PatientRequest, RequestState, RequestStatus, StatusChange,
+    CapacityKind, DoctorCapacity, PatientRequest, RegistrySettings, RequestState, RequestStatus, RetentionPolicy,
+    StatusChange,
 };
 use maillage_core::text::fold_for_search;
 use sqlx::Row;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 fn search_key(r: &PatientRequest) -> String {
     fold_for_search(&format!("{} {}", r.family_name, r.given_name))
@@ -406,6 +408,62 @@ macro_rules! patients_sql {
                 settle(tx, result).await
             }
 
+            async fn status_counts(&self, cpts: &CptsId) -> StoreResult<BTreeMap<RequestStatus, u64>> {
+                let rows: Vec<(String, i64)> =
+                    sqlx::query_as("SELECT status, COUNT(*) FROM mt_request WHERE cpts_id = $1 GROUP BY status")
+                        .bind(cpts.as_str())
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter()
+                    .map(|(status, n)| Ok((status.parse::<RequestStatus>().map_err(corrupt)?, n as u64)))
+                    .collect()
+            }
+
+            async fn registry_settings(&self, cpts: &CptsId) -> StoreResult<Option<RegistrySettings>> {
+                let row: Option<(f64, String, i64)> = sqlx::query_as(
+                    "SELECT max_km, priority_rule, retention_days FROM mt_settings WHERE cpts_id = $1",
+                )
+                .bind(cpts.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some((max_km, rule, days)) = row else { return Ok(None) };
+                let priority: PriorityRule = serde_json::from_str(&rule).map_err(corrupt)?;
+                priority.validate().map_err(corrupt)?;
+                let days = u32::try_from(days).map_err(corrupt)?;
+                let retention = RetentionPolicy::new(days).map_err(|(en, _)| corrupt(en))?;
+                Ok(Some(RegistrySettings { max_km, priority, retention }))
+            }
+
+            async fn put_registry_settings(
+                &self,
+                cpts: &CptsId,
+                settings: &RegistrySettings,
+                now: DateTime<Utc>,
+                audit: &AuditEvent,
+            ) -> StoreResult<()> {
+                let rule = serde_json::to_string(&settings.priority).map_err(corrupt)?;
+                let mut tx = self.pool.begin().await?;
+                let result = async {
+                    sqlx::query(
+                        "INSERT INTO mt_settings (cpts_id, max_km, priority_rule, retention_days, updated_at)
+                         VALUES ($1, $2, $3, $4, $5)
+                         ON CONFLICT (cpts_id)
+                         DO UPDATE SET max_km = excluded.max_km, priority_rule = excluded.priority_rule,
+                                       retention_days = excluded.retention_days, updated_at = excluded.updated_at",
+                    )
+                    .bind(cpts.as_str())
+                    .bind(settings.max_km)
+                    .bind(rule)
+                    .bind(i64::from(settings.retention.closed_after_days))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    Self::insert_audit(&mut tx, audit).await
+                }
+                .await;
+                settle(tx, result).await
+            }
+
             async fn capacities(&self, cpts: &CptsId) -> StoreResult<Vec<CapacityRecord>> {
                 sqlx::query("SELECT * FROM mt_capacity WHERE cpts_id = $1 ORDER BY national_id")
                     .bind(cpts.as_str())
@@ -491,6 +549,21 @@ impl PatientStore for Store {
     }
     async fn delete_capacity(&self, cpts: &CptsId, national_id: &str, audit: &AuditEvent) -> StoreResult<()> {
         delegate!(self, s => s.delete_capacity(cpts, national_id, audit))
+    }
+    async fn status_counts(&self, cpts: &CptsId) -> StoreResult<BTreeMap<RequestStatus, u64>> {
+        delegate!(self, s => s.status_counts(cpts))
+    }
+    async fn registry_settings(&self, cpts: &CptsId) -> StoreResult<Option<RegistrySettings>> {
+        delegate!(self, s => s.registry_settings(cpts))
+    }
+    async fn put_registry_settings(
+        &self,
+        cpts: &CptsId,
+        settings: &RegistrySettings,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        delegate!(self, s => s.put_registry_settings(cpts, settings, now, audit))
     }
     async fn capacities(&self, cpts: &CptsId) -> StoreResult<Vec<CapacityRecord>> {
         delegate!(self, s => s.capacities(cpts))
