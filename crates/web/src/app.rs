@@ -18,6 +18,7 @@ pub mod aci;
 pub mod directory;
 pub mod directory_files;
 pub mod directory_import;
+pub mod matching;
 pub mod patients;
 pub mod structures;
 

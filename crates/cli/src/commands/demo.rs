@@ -191,6 +191,16 @@ pub async fn seed(
         }
     }
     seed_directory(store, &blaisois, &member_accounts, now).await?;
+    // The demo GPs (the first two members) as the registry's doctors.
+    let mut gps = Vec::new();
+    for (account, code) in member_accounts.iter().zip(MEMBER_PROFESSIONS) {
+        if code == "10"
+            && let Some(nid) = store.professional_of_account(&blaisois, account).await?
+        {
+            gps.push(nid);
+        }
+    }
+    super::demo_registry::seed(store, &blaisois, &BLAISOIS, &gps, now).await?;
     Ok(printed)
 }
 

@@ -3,6 +3,7 @@ pub mod admin;
 pub mod backup;
 pub mod communes;
 pub mod demo;
+pub mod demo_registry;
 pub mod export;
 pub mod ids;
 pub mod import;

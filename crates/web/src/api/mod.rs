@@ -10,6 +10,7 @@ mod aci_contract;
 mod communes;
 mod cpts;
 mod directory;
+mod registry;
 mod territory;
 
 use crate::app::{AccountView, CptsOverview, CptsRow, RoleCount};
@@ -51,6 +52,9 @@ pub fn routes() -> Router<AppState> {
             axum::routing::put(directory::put_correction).delete(directory::delete_correction),
         )
         .route("/cpts/{id}/directory/{national_id}/membership", axum::routing::put(directory::put_membership))
+        .route("/cpts/{id}/registry/matching", get(registry::preview).post(registry::send))
+        .route("/cpts/{id}/registry/settings", get(registry::settings).put(registry::put_settings))
+        .route("/cpts/{id}/registry/indicators", get(registry::indicators))
         .route("/accounts", get(accounts::list_all).post(accounts::create_any))
         .route("/accounts/{id}", patch(accounts::update))
         .route("/audit", get(cpts::platform_audit))
@@ -95,6 +99,11 @@ pub fn routes() -> Router<AppState> {
         directory::put_correction,
         directory::delete_correction,
         directory::put_membership,
+        registry::preview,
+        registry::send,
+        registry::settings,
+        registry::put_settings,
+        registry::indicators,
         accounts::list_cpts_accounts,
         accounts::create_cpts_account,
         accounts::list_all,
@@ -128,6 +137,14 @@ pub fn routes() -> Router<AppState> {
         directory::DirectoryMembership,
         directory::DirectoryCorrectionBody,
         directory::DirectoryImport,
+        registry::MatchingRun,
+        registry::MatchingProposal,
+        registry::MatchingWaiting,
+        registry::MatchingSend,
+        registry::RegistrySettingsBody,
+        registry::RegistryIndicatorsBody,
+        registry::RegistryCounts,
+        registry::RegistryMonth,
     )),
     modifiers(&BearerAuth)
 )]

@@ -23,10 +23,10 @@ use maillage_core::patients::{
     RequestSource, RequestStatus, capacity_use, probable_duplicates, subject_access_summary,
 };
 use maillage_store::{
-    AccountStore, AuditEvent, Cpts, CptsStore, DirectoryStore, PatientStore, RequestChange, RequestQuery,
-    RequestRecord, RequestRow, StoreError,
+    AccountStore, AuditEvent, Cpts, CptsStore, DirectoryEntry, DirectoryStore, PatientStore, RequestChange,
+    RequestQuery, RequestRecord, RequestRow, StoreError,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Requests per page of the registry.
 pub const PAGE_SIZE: u32 = 50;
@@ -65,6 +65,14 @@ pub fn field_fr(field: &str) -> &'static str {
         "max_km" => "Distance maximale",
         "communes" => "Communes acceptées",
         "reason" => "Motif",
+        "ald_class" => "Classe des patients en ALD",
+        "age_class" => "Classe selon l'âge",
+        "age_years" => "Âge à partir duquel",
+        "precarity_class" => "Classe des patients en précarité",
+        "other_fragility_class" => "Classe des autres fragilités",
+        "hospital_discharge_class" => "Classe des sorties d'hospitalisation",
+        "default_class" => "Classe des autres patients",
+        "retention_days" => "Durée de conservation",
         _ => "Champ",
     }
 }
@@ -75,7 +83,7 @@ fn field_error(field: &'static str, en: impl Into<String>, fr: impl Into<String>
 
 /// A refused form: one French sentence, and every field's problem in `details` (`path` = the
 /// field) for the page to show next to the fields and in its summary.
-fn refused(what_fr: &str, errors: &[FieldError]) -> Failure {
+pub(super) fn refused(what_fr: &str, errors: &[FieldError]) -> Failure {
     let fr = errors.iter().map(|e| format!("{} : {}", field_fr(e.field), e.fr)).collect::<Vec<_>>().join(" ; ");
     let en = errors.iter().map(|e| format!("{}: {}", e.field, e.en)).collect::<Vec<_>>().join("; ");
     Failure::invalid("invalid_form", format!("{what_fr} — {fr}."), en).with_details(
@@ -117,7 +125,7 @@ pub fn professional_sources() -> Vec<RequestSource> {
     RequestSource::ALL.into_iter().filter(|s| *s != RequestSource::SelfRegistration).collect()
 }
 
-fn stale() -> Failure {
+pub(super) fn stale() -> Failure {
     Failure::Conflict {
         fr: "La demande a changé entre-temps (quelqu'un d'autre l'a modifiée) : rien n'a été enregistré. \
              Rechargez la page pour voir son état actuel, puis recommencez."
@@ -126,7 +134,7 @@ fn stale() -> Failure {
     }
 }
 
-fn store_failure(e: StoreError) -> Failure {
+pub(super) fn store_failure(e: StoreError) -> Failure {
     match e {
         StoreError::Stale { .. } => stale(),
         other => other.into(),
@@ -135,33 +143,69 @@ fn store_failure(e: StoreError) -> Failure {
 
 /// The name of a professional as pages write it: `Dr Élise Martin`.
 pub fn professional_name(p: &maillage_core::directory::model::Professional) -> String {
-    let civility = match p.civility.as_deref().map(str::trim).unwrap_or_default().to_ascii_uppercase().as_str() {
-        "DR" => "Dr ",
-        "PR" => "Pr ",
-        "M" => "M. ",
-        "MME" => "Mme ",
-        _ => "",
-    };
-    format!("{civility}{} {}", p.given_name, p.family_name)
+    crate::pages::full_name(p.civility.as_deref(), &p.given_name, &p.family_name)
 }
 
-/// Names of the doctors named by national id, looked up in the CPTS's directory; an id the
-/// directory does not know is left out (pages show the id).
-pub async fn doctor_names(ctx: &Ctx<'_>, cpts: &CptsId, ids: Vec<String>) -> Result<BTreeMap<String, String>, Failure> {
-    let mut names = BTreeMap::new();
-    for id in ids {
-        if names.contains_key(&id) {
-            continue;
+/// What the registry's pages and the matching need of a doctor of the directory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DoctorInfo {
+    /// With the civility: `Dr Élise Martin`.
+    pub name: String,
+    /// Without: `Élise Martin` (explanations write « proposé au Dr … » themselves).
+    pub plain_name: String,
+    /// Where she practises: the commune of her first place that has one (corrections applied).
+    pub commune: Option<InseeCode>,
+}
+
+/// Up to this many doctors are read one by one; more in one bulk read of the directory.
+const READ_ONE_BY_ONE: usize = 8;
+
+/// The doctors named by national id, looked up in the CPTS's directory; an id the directory
+/// does not know is left out (pages show the id, the matching leaves the doctor out).
+pub async fn doctor_directory(
+    ctx: &Ctx<'_>,
+    cpts: &CptsId,
+    ids: impl IntoIterator<Item = String>,
+) -> Result<BTreeMap<String, DoctorInfo>, Failure> {
+    let wanted: BTreeSet<String> = ids.into_iter().collect();
+    let info = |e: &DirectoryEntry| {
+        let shown = maillage_core::directory::model::effective(&e.professional, &e.corrections);
+        DoctorInfo {
+            name: professional_name(&e.professional),
+            plain_name: format!("{} {}", e.professional.given_name, e.professional.family_name),
+            commune: shown.places.iter().find_map(|p| p.commune_code.value),
         }
-        match ctx.state.store.directory_entry(cpts, &id).await {
-            Ok(entry) => {
-                names.insert(id, professional_name(&entry.professional));
+    };
+    let store = &ctx.state.store;
+    let mut found = BTreeMap::new();
+    if wanted.len() <= READ_ONE_BY_ONE {
+        for id in wanted {
+            match store.directory_entry(cpts, &id).await {
+                Ok(entry) => {
+                    found.insert(id, info(&entry));
+                }
+                Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
             }
-            Err(StoreError::NotFound) => {}
-            Err(e) => return Err(e.into()),
+        }
+    } else {
+        for entry in store.directory_export(cpts, true).await? {
+            let id = entry.professional.national_id.national();
+            if wanted.contains(&id) {
+                found.insert(id, info(&entry));
+            }
         }
     }
-    Ok(names)
+    Ok(found)
+}
+
+/// The names of the doctors named by national id (see [`doctor_directory`]).
+pub async fn doctor_names(
+    ctx: &Ctx<'_>,
+    cpts: &CptsId,
+    ids: impl IntoIterator<Item = String>,
+) -> Result<BTreeMap<String, String>, Failure> {
+    Ok(doctor_directory(ctx, cpts, ids).await?.into_iter().map(|(id, d)| (id, d.name)).collect())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -271,11 +315,9 @@ pub async fn list(ctx: &Ctx<'_>, id: &str, filter: &RequestFilter) -> Result<Req
     let query = filter.query()?;
     let store = &ctx.state.store;
     let (rows, total) = store.search_requests(&cpts.id, &query).await?;
-    let mut counts = Vec::with_capacity(RequestStatus::ALL.len());
-    for status in RequestStatus::ALL {
-        let q = RequestQuery { status: Some(status), limit: 1, ..Default::default() };
-        counts.push((status, store.search_requests(&cpts.id, &q).await?.1));
-    }
+    let by_status = store.status_counts(&cpts.id).await?;
+    let counts: Vec<(RequestStatus, u64)> =
+        RequestStatus::ALL.into_iter().map(|s| (s, by_status.get(&s).copied().unwrap_or(0))).collect();
     let registered = counts.iter().map(|(_, n)| n).sum();
     ctx.audit(Some(&cpts.id), "read", "patient_registry", cpts.id.as_str(), filter.describe(rows.len(), total)).await?;
     let pages = u32::try_from(total.div_ceil(u64::from(PAGE_SIZE))).unwrap_or(u32::MAX).max(1);
@@ -424,14 +466,27 @@ pub async fn request(ctx: &Ctx<'_>, id: &str, request_id: &str) -> Result<Reques
     Ok(RequestPage { cpts, record, duplicates, doctors })
 }
 
-/// The events a coordinator records by hand on a request's page; proposals, the doctor's
-/// answer and the declaration come from the matching and the GP's view.
-pub const MANUAL_EVENTS: [&str; 5] = ["withdraw", "moved_away", "unreachable", "patient_declines", "reopen"];
+/// The events a coordinator records by hand on a request's page: the person's news, and the
+/// doctor's answer or the declaration when the doctor gave them by phone rather than in her
+/// own view. Proposals come from the matching.
+pub const MANUAL_EVENTS: [&str; 8] = [
+    "doctor_accepts",
+    "doctor_declines",
+    "declare",
+    "withdraw",
+    "moved_away",
+    "unreachable",
+    "patient_declines",
+    "reopen",
+];
 
 /// The manual event of a form, with its optional reason.
 pub fn manual_event(code: &str, reason: &str) -> Result<RequestEvent, Failure> {
     let reason = Some(reason.trim().to_owned()).filter(|r| !r.is_empty());
     Ok(match code.trim() {
+        "doctor_accepts" => RequestEvent::DoctorAccepts,
+        "doctor_declines" => RequestEvent::DoctorDeclines { reason },
+        "declare" => RequestEvent::Declare,
         "withdraw" => RequestEvent::Withdraw { reason },
         "moved_away" => RequestEvent::MovedAway { reason },
         "unreachable" => RequestEvent::Unreachable { reason },
@@ -448,7 +503,7 @@ pub fn manual_event(code: &str, reason: &str) -> Result<RequestEvent, Failure> {
 }
 
 /// The revision a form was filled from.
-fn revision(text: &str) -> Result<i64, Failure> {
+pub(super) fn revision(text: &str) -> Result<i64, Failure> {
     text.trim().parse().map_err(|_| {
         Failure::invalid("invalid_revision", "Le formulaire est incomplet : rechargez la page.", "missing revision")
     })
@@ -466,24 +521,37 @@ pub async fn apply_event(
     let cpts = open_registry(ctx, id).await?;
     let expected = revision(revision_text)?;
     let event = manual_event(code, reason)?;
-    let store = &ctx.state.store;
-    let record = store.request(&cpts.id, request_id).await?;
+    let record = ctx.state.store.request(&cpts.id, request_id).await?;
+    record_event(ctx, &cpts, &record, expected, &event, "").await
+}
+
+/// Applies `event` to a request read at revision `expected` (409 when it moved on since), made
+/// by the caller, with its audit event (from → to, `who`, the reason); returns the new status.
+pub(super) async fn record_event(
+    ctx: &Ctx<'_>,
+    cpts: &Cpts,
+    record: &RequestRecord,
+    expected: i64,
+    event: &RequestEvent,
+    who: &str,
+) -> Result<RequestStatus, Failure> {
     if record.revision != expected {
         return Err(stale());
     }
     let now = ctx.state.now();
     let (state, change) = record
         .state
-        .apply(&event, now, &ctx.principal.account.display_name)
+        .apply(event, now, &ctx.principal.account.display_name)
         .map_err(|e| Failure::invalid("refused_transition", format!("{}.", crate::pages::capitalised(&e.fr)), e.en))?;
-    let mut detail = format!("{} → {}", change.from.fr(), change.to.fr());
+    let mut detail = format!("{} → {}{who}", change.from.fr(), change.to.fr());
     if let Some(r) = &change.reason {
         detail.push_str(&format!(" ; motif : {r}"));
     }
-    let audit = ctx.event(Some(&cpts.id), "update", "patient_request", request_id, detail);
+    let id = &record.request.id;
+    let audit = ctx.event(Some(&cpts.id), "update", "patient_request", id, detail);
     let to = change.to;
-    let changes = [RequestChange { request_id: request_id.to_owned(), expected_revision: expected, state, change }];
-    store.apply_changes(&cpts.id, &changes, now, &audit).await.map_err(store_failure)?;
+    let changes = [RequestChange { request_id: id.clone(), expected_revision: expected, state, change }];
+    ctx.state.store.apply_changes(&cpts.id, &changes, now, &audit).await.map_err(store_failure)?;
     Ok(to)
 }
 
@@ -614,7 +682,7 @@ pub async fn capacities(ctx: &Ctx<'_>, id: &str) -> Result<Capacities, Failure> 
         .collect();
     let registry = if records.is_empty() { Vec::new() } else { store.registry(&cpts.id).await? };
     let today = ctx.state.now().date_naive();
-    let ids = records.iter().map(|r| r.capacity.national_id.clone()).collect();
+    let ids = records.iter().map(|r| r.capacity.national_id.clone());
     let names = doctor_names(ctx, &cpts.id, ids).await?;
     let mut rows: Vec<CapacityView> = records
         .into_iter()

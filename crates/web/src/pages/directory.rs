@@ -4,7 +4,7 @@
 //! of the imports.
 
 use super::cpts::ctx;
-use super::{Chrome, ErrorPage, capitalised, fr_date, fr_int, is_htmx, render};
+use super::{Chrome, ErrorPage, capitalised, civility_fr, commune_name, fr_date, fr_int, full_name, is_htmx, render};
 use crate::app::directory::{self as uc, Directory, ProfessionCount, Profile, SearchResult};
 use crate::auth::{CsrfField, CsrfForm, Principal};
 use crate::error::{Failure, PageError};
@@ -37,27 +37,8 @@ pub(crate) fn encode(value: &str) -> String {
     out
 }
 
-/// How a civility code reads in front of a name.
-fn civility_fr(code: Option<&str>) -> &'static str {
-    match code.map(str::trim).unwrap_or_default().to_ascii_uppercase().as_str() {
-        "DR" => "Dr ",
-        "PR" => "Pr ",
-        "M" => "M. ",
-        "MME" => "Mme ",
-        _ => "",
-    }
-}
-
-fn full_name(civility: Option<&str>, given: &str, family: &str) -> String {
-    format!("{}{given} {family}", civility_fr(civility))
-}
-
 fn profession_label(code: &str, label: Option<&str>) -> String {
     profession(code).map(|p| p.label.clone()).or_else(|| label.map(str::to_owned)).unwrap_or_else(|| code.to_owned())
-}
-
-fn commune_name(state: &AppState, code: &str) -> String {
-    state.reference.commune(code).map_or_else(|| code.to_owned(), |c| c.name.clone())
 }
 
 fn yes_no(v: Option<bool>) -> String {

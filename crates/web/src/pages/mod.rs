@@ -10,6 +10,7 @@ pub mod directory;
 pub mod directory_files;
 pub mod directory_import;
 pub mod directory_stats;
+pub mod matching;
 pub mod memberships;
 pub mod observatory;
 pub mod patients;
@@ -48,6 +49,44 @@ pub fn fr_int<T: Copy + Into<u64>>(n: &T) -> String {
         out.push(ch);
     }
     out
+}
+
+/// How a civility code reads in front of a name.
+pub fn civility_fr(code: Option<&str>) -> &'static str {
+    match code.map(str::trim).unwrap_or_default().to_ascii_uppercase().as_str() {
+        "DR" => "Dr ",
+        "PR" => "Pr ",
+        "M" => "M. ",
+        "MME" => "Mme ",
+        _ => "",
+    }
+}
+
+/// A person's name as pages write it: `Dr Élise Martin`.
+pub fn full_name(civility: Option<&str>, given: &str, family: &str) -> String {
+    format!("{}{given} {family}", civility_fr(civility))
+}
+
+/// The name of a commune of the reference, or its code when the reference does not know it.
+pub fn commune_name(state: &crate::state::AppState, code: &str) -> String {
+    state.reference.commune(code).map_or_else(|| code.to_owned(), |c| c.name.clone())
+}
+
+/// The communes a form may name: the territory's, by name, and the one already chosen when it
+/// lies outside (a hospital of the neighbouring town, a patient who moved).
+pub fn commune_choices(
+    state: &crate::state::AppState,
+    cpts: &maillage_store::Cpts,
+    chosen: &str,
+) -> Vec<(String, String)> {
+    let mut list: Vec<(String, String)> =
+        cpts.communes.iter().map(|c| (c.as_str().to_owned(), commune_name(state, c.as_str()))).collect();
+    let chosen = chosen.trim();
+    if !chosen.is_empty() && !list.iter().any(|(code, _)| code == chosen) {
+        list.push((chosen.to_owned(), commune_name(state, chosen)));
+    }
+    list.sort_by_cached_key(|c| maillage_core::text::fold_for_search(&c.1));
+    list
 }
 
 /// A date as French pages write it: `15/03/2024`.
@@ -210,7 +249,7 @@ fn role_navigation(principal: &Principal) -> Vec<NavItem> {
             if authorize(principal.role(), Action::EditCpts(scope)).is_ok() {
                 nav.push(link("Accès aux soins", format!("{base}/acces-soins/patients")));
             } else if authorize(principal.role(), Action::ViewCptsPersonalData(scope)).is_ok() {
-                nav.push(link("Accès aux soins", format!("{base}/acces-soins/patients/nouvelle")));
+                nav.push(link("Accès aux soins", format!("{base}/acces-soins/mes-patients")));
             } else {
                 nav.push(soon("Accès aux soins"));
             }

@@ -5,7 +5,7 @@
 //! works without JavaScript; a change shows the page again with its outcome.
 
 use super::cpts::ctx;
-use super::{Chrome, capitalised, fr_date, fr_int, render};
+use super::{Chrome, capitalised, commune_choices, commune_name, fr_date, fr_int, render};
 use crate::app::patients::{self as uc, ProbableDuplicate, Registration, RequestFilter};
 use crate::auth::{CsrfField, CsrfForm, Principal};
 use crate::error::{Failure, PageError};
@@ -29,25 +29,14 @@ pub fn registry_path(cpts: &str) -> String {
     format!("/cpts/{cpts}/acces-soins/patients")
 }
 
+/// Where a member professional's "Accès aux soins" leads (her proposals, or how to register a
+/// patient), from the registry's base path.
+fn own_patients_path(registry: &str) -> String {
+    registry.replace("/acces-soins/patients", "/acces-soins/mes-patients")
+}
+
 fn doctors_path(cpts: &str) -> String {
     format!("/cpts/{cpts}/acces-soins/medecins")
-}
-
-pub fn commune_name(state: &AppState, code: &str) -> String {
-    state.reference.commune(code).map_or_else(|| code.to_owned(), |c| c.name.clone())
-}
-
-/// The communes a request may name: the territory's, by name, and the one already chosen when
-/// it lies outside.
-pub fn commune_choices(state: &AppState, cpts: &Cpts, chosen: &str) -> Vec<(String, String)> {
-    let mut list: Vec<(String, String)> =
-        cpts.communes.iter().map(|c| (c.as_str().to_owned(), commune_name(state, c.as_str()))).collect();
-    let chosen = chosen.trim();
-    if !chosen.is_empty() && !list.iter().any(|(code, _)| code == chosen) {
-        list.push((chosen.to_owned(), commune_name(state, chosen)));
-    }
-    list.sort_by_cached_key(|c| maillage_core::text::fold_for_search(&c.1));
-    list
 }
 
 /// A moment as pages write it: `15/03/2026 à 10:30 (UTC)`.
@@ -406,7 +395,7 @@ async fn new_page(
     let c = ctx(state, principal, headers);
     let (cpts, sees_registry) = uc::open_form(&c, id).await?;
     let base = registry_path(cpts.id.as_str());
-    let current = if sees_registry { base.clone() } else { format!("{base}/nouvelle") };
+    let current = if sees_registry { base.clone() } else { own_patients_path(&base) };
     let chrome = Chrome::for_user(
         principal,
         format!("Inscrire un patient sans médecin traitant — {}", cpts.name),
@@ -495,7 +484,7 @@ pub async fn registered(
     let c = ctx(&state, &principal, &headers);
     let (cpts, sees_registry) = uc::open_form(&c, &id).await?;
     let base = registry_path(cpts.id.as_str());
-    let current = if sees_registry { base.clone() } else { format!("{base}/nouvelle") };
+    let current = if sees_registry { base.clone() } else { own_patients_path(&base) };
     let page = RegisteredPage {
         chrome: Chrome::for_user(&principal, "Demande enregistrée", Some(cpts.name.clone()), &current),
         cpts_name: cpts.name.clone(),
@@ -555,6 +544,14 @@ pub struct RequestView {
 /// The events offered by hand, and what they mean.
 fn actions(status: RequestStatus) -> Vec<ActionView> {
     let all = [
+        ("doctor_accepts", "Le médecin accepte", "le médecin proposé a donné son accord (par téléphone…)", false),
+        (
+            "doctor_declines",
+            "Le médecin refuse",
+            "le médecin proposé ne peut pas prendre ce patient : il ne lui sera plus proposé",
+            true,
+        ),
+        ("declare", "Déclaration faite", "le patient a déclaré ce médecin comme médecin traitant", false),
         (
             "withdraw",
             "Retirer la demande",
@@ -936,7 +933,7 @@ async fn doctors_response(
         },
     };
     let registry_href = registry_path(caps.cpts.id.as_str());
-    let current = if caps.can_edit { registry_href.clone() } else { format!("{registry_href}/nouvelle") };
+    let current = if caps.can_edit { registry_href.clone() } else { own_patients_path(&registry_href) };
     let page = DoctorsPage {
         chrome: Chrome::for_user(
             principal,

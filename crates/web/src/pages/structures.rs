@@ -5,7 +5,7 @@
 
 use super::cpts::ctx;
 use super::directory::{MembershipForm, membership_status_fr};
-use super::{Chrome, capitalised, fr_date, render};
+use super::{Chrome, capitalised, commune_choices, fr_date, render};
 use crate::app::structures::{self as uc, StructureFilter, StructurePage};
 use crate::auth::{CsrfField, CsrfForm, Principal};
 use crate::error::{Failure, PageError};
@@ -23,7 +23,7 @@ fn kind_fr(code: &str) -> String {
 }
 
 fn commune_name(state: &AppState, code: Option<&str>) -> String {
-    code.map(|c| state.reference.commune(c).map_or_else(|| c.to_owned(), |c| c.name.clone())).unwrap_or_default()
+    code.map(|c| super::commune_name(state, c)).unwrap_or_default()
 }
 
 /// The kinds a structure may have: (code, French label).
@@ -201,18 +201,6 @@ impl CsrfField for StructureFields {
     fn csrf(&self) -> &str {
         &self.csrf
     }
-}
-
-/// The communes a structure may be in: the territory's, by name, and the one already chosen
-/// when it lies outside (a hospital of the neighbouring town).
-fn commune_choices(state: &AppState, cpts: &maillage_store::Cpts, chosen: &str) -> Vec<(String, String)> {
-    let mut list: Vec<(String, String)> =
-        cpts.communes.iter().map(|c| (c.as_str().to_owned(), commune_name(state, Some(c.as_str())))).collect();
-    if !chosen.is_empty() && !list.iter().any(|(code, _)| code == chosen) {
-        list.push((chosen.to_owned(), commune_name(state, Some(chosen))));
-    }
-    list.sort_by(|a, b| a.1.cmp(&b.1));
-    list
 }
 
 async fn new_page(

@@ -50,6 +50,10 @@ fn matrix(app: &TestApp) -> Vec<(String, [u16; 7], u16)> {
         (format!("/cpts/{b}/acces-soins/patients/p-0000000000000000"), [404, 403, 403, 404, 404, 403, 404], 303),
         (format!("/cpts/{b}/acces-soins/patients/p-0000000000000000/export"), [404, 403, 403, 404, 404, 403, 404], 303),
         (format!("/cpts/{b}/acces-soins/medecins"), [200, 403, 403, 200, 200, 403, 404], 303),
+        (format!("/cpts/{b}/acces-soins/appariement"), [200, 403, 403, 200, 200, 403, 404], 303),
+        (format!("/cpts/{b}/acces-soins/reglages"), [200, 403, 403, 200, 200, 403, 404], 303),
+        (format!("/cpts/{b}/acces-soins/indicateurs"), [200, 403, 403, 200, 200, 403, 404], 303),
+        (format!("/cpts/{b}/acces-soins/mes-patients"), [200, 403, 403, 200, 200, 200, 404], 303),
         (format!("/cpts/{b}/inscription"), [200, 200, 200, 200, 200, 200, 200], 200),
         ("/cpts/00000000-0000-4000-8000-000000000000/inscription".into(), [404, 404, 404, 404, 404, 404, 404], 404),
         // The public ACI simulator.

@@ -972,3 +972,104 @@ async fn directory_live_search_with_htmx_under_the_csp() {
     .await;
     browser.close().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Access to care: register, run the matching, the GP answers, the indicators move
+
+#[tokio::test]
+async fn coordinator_matches_a_patient_and_the_gp_accepts_in_the_browser() {
+    use maillage_store::{DirectoryStore, PatientStore};
+    let app = spawn_app(Engine::Sqlite).await;
+    let store = crate::directory::seed_directory(&app).await;
+    let b = app.cpts("blaisois").clone();
+    let gp = crate::patients::account_id(&store, "member").await;
+    let event = crate::patients::system_event(&b);
+    store.link_account_professional(&b, &gp, crate::directory::MARTIN, &event).await.unwrap();
+    let event = crate::patients::system_event(&b);
+    let capacity = maillage_core::patients::DoctorCapacity {
+        national_id: crate::directory::MARTIN.into(),
+        kind: maillage_core::patients::CapacityKind::PerMonth(2),
+        max_km: None,
+        accepted_communes: None,
+        note: None,
+    };
+    store.put_capacity(&b, &capacity, event.at, &event).await.unwrap();
+    let Some(browser) = Browser::start("acces-soins", &app).await else { return };
+    bounded("acces-soins", async {
+        browser.log_in("coordinator", false).await;
+        let link = browser.client.find(Locator::LinkText("Accès aux soins")).await.must("the nav entry");
+        link.click().await.must("open the registry");
+        browser.wait_location("the registry", |p| p.ends_with("/acces-soins/patients")).await;
+        browser
+            .client
+            .find(Locator::LinkText("Inscrire un patient"))
+            .await
+            .must("the form link")
+            .click()
+            .await
+            .must("open the form");
+        browser.wait_location("the form", |p| p.ends_with("/patients/nouvelle")).await;
+        for (id, value) in [
+            ("pt-family_name", "Dupont"),
+            ("pt-given_name", "Jeanne"),
+            ("pt-birth_date", "14/07/1950"),
+            ("pt-commune", "41018"),
+            ("pt-phone", "06 12 34 56 78"),
+        ] {
+            set_field(&browser, id, value).await;
+        }
+        browser.find("#pt-consent").await.click().await.must("tick the consent");
+        submit_form_of(&browser, "pt-family_name").await;
+        browser.wait_script("registered", "return document.body.textContent.includes('Demande enregistrée.');").await;
+
+        browser.goto(&format!("/cpts/{b}/acces-soins/patients")).await;
+        browser
+            .client
+            .find(Locator::LinkText("Lancer l'appariement"))
+            .await
+            .must("the run link")
+            .click()
+            .await
+            .must("run");
+        browser.wait_location("the preview", |p| p.ends_with("/acces-soins/appariement")).await;
+        let main = browser.text_of("main").await;
+        assert!(main.contains("Proposé au Dr Élise Martin, à 0,0 km, priorité 1 parce que 70 ans ou plus"), "{main}");
+        browser.screenshot("appariement-apercu").await;
+        browser.find("form[action$='/appariement'] button[type=submit]").await.click().await.must("send");
+        browser.wait_script("sent", "return document.body.textContent.includes('1 proposition(s) envoyée(s)');").await;
+        browser.log_out().await;
+
+        browser.log_in("member", false).await;
+        browser
+            .client
+            .find(Locator::LinkText("Accès aux soins"))
+            .await
+            .must("the GP's entry")
+            .click()
+            .await
+            .must("open");
+        browser.wait_location("her patients", |p| p.ends_with("/acces-soins/mes-patients")).await;
+        assert!(browser.text_of("main").await.contains("Dupont Jeanne"));
+        browser.screenshot("medecin-propositions").await;
+        browser.find("button[value=accepte]").await.click().await.must("accept");
+        browser.wait_script("accepted", "return document.body.textContent.includes('Patient accepté');").await;
+        browser.find("button[value=declare]").await.click().await.must("declare");
+        browser
+            .wait_script(
+                "declared",
+                "return document.body.textContent.includes('Déclaration de médecin traitant enregistrée');",
+            )
+            .await;
+        browser.log_out().await;
+
+        browser.log_in("coordinator", false).await;
+        browser.goto(&format!("/cpts/{b}/acces-soins/indicateurs")).await;
+        let row = browser.texts_of("table.donnees tbody tr:first-child td").await;
+        assert_eq!(row[..7], ["1", "0", "0", "0", "1", "0", "1"], "registered 1, declared 1, matched 1");
+        assert_eq!(browser.find_all("svg.graphique rect.barre-depense").await.len(), 13, "12 months and the legend");
+        browser.screenshot("acces-soins-indicateurs").await;
+        browser.assert_clean_console().await;
+    })
+    .await;
+    browser.close().await;
+}

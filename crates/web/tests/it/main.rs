@@ -13,6 +13,7 @@ mod directory_export;
 mod helpers;
 mod import_upload;
 mod login;
+mod matching;
 mod oidc;
 mod openapi;
 mod pages;
