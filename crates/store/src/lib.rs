@@ -12,6 +12,7 @@ mod adapters;
 pub mod backup;
 mod migrate;
 mod model;
+mod national;
 mod patients;
 mod structures;
 
@@ -22,6 +23,7 @@ pub use model::{
     PendingOidcLogin, Session, StoredContract,
 };
 
+pub use national::{NationalStore, StoredTaskForce};
 pub use patients::{CapacityRecord, PatientStore, RequestChange, RequestQuery, RequestRecord, RequestRow};
 pub use structures::{
     LinkedProfessional, MemberRef, RelatedStructure, RollEntry, StructureEntry, StructureRow, StructureStore,

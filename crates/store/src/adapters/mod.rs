@@ -8,6 +8,7 @@ mod audit;
 mod cpts;
 mod directory;
 mod import_jobs;
+mod national;
 mod patients;
 mod structures;
 
