@@ -77,6 +77,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::import::DirectoryCommand,
     },
+    /// The national registry of CPTS: import, export, a synthetic one.
+    National {
+        #[command(subcommand)]
+        command: commands::national::NationalCommand,
+    },
     /// Export data of a CPTS (the directory as CSV, XLSX, vCard or FHIR R4).
     Export {
         #[command(subcommand)]
@@ -121,6 +126,7 @@ fn main() -> ExitCode {
         Command::Admin { command } => commands::admin::run(&command, format),
         Command::Import { command } => commands::import::run_import(&command, format),
         Command::Directory { command } => commands::import::run_directory(&command),
+        Command::National { command } => commands::national::run(&command, format),
         Command::Export { .. } => unreachable_export(),
         Command::Backup(args) => commands::backup::backup(&args, format),
         Command::Restore(args) => commands::backup::restore(&args, format),

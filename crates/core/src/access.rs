@@ -293,6 +293,12 @@ pub enum Action<'a> {
     ViewRegion(&'a str),
     /// Aggregates of the whole nation.
     ViewNation,
+    /// Record the work of the task force of a zone blanche of a région (ARS and CPAM of the
+    /// région, who own task forces; the national level reads them only).
+    FollowTaskForce(&'a str),
+    /// Replace the national registry of CPTS (the platform's administrators, from the national
+    /// file).
+    ManageNationalRegistry,
 }
 
 /// A refusal. `conceal` asks the caller to answer "not found" rather than "forbidden", so that
@@ -310,7 +316,7 @@ pub fn authorize(role: &Role, action: Action<'_>) -> Result<(), Denied> {
     let allowed = match (role, action) {
         (Role::PlatformAdmin, _) => true,
         (Role::NationalObserver, ViewCptsOverview(_) | ViewRegion(_) | ViewNation) => true,
-        (Role::RegionalObserver { region, .. }, ViewRegion(r)) => region == r,
+        (Role::RegionalObserver { region, .. }, ViewRegion(r) | FollowTaskForce(r)) => region == r,
         (Role::RegionalObserver { .. }, ViewCptsOverview(scope) | ViewContract(scope)) => in_region(&scope),
         (Role::Coordinator { .. } | Role::BoardMember { .. }, ViewContract(scope)) => own(&scope),
         (_, ViewCptsOverview(scope) | ViewCptsPersonalData(scope)) => own(&scope),
@@ -428,6 +434,9 @@ mod tests {
             (Action::ViewRegion("24"), ("region 24", ['A', 'A', 'A', '3', '3', '3'])),
             (Action::ViewRegion("53"), ("region 53", ['A', 'A', '3', '3', '3', '3'])),
             (Action::ViewNation, ("nation", ['A', 'A', '3', '3', '3', '3'])),
+            (Action::FollowTaskForce("24"), ("task force 24", ['A', '3', 'A', '3', '3', '3'])),
+            (Action::FollowTaskForce("53"), ("task force 53", ['A', '3', '3', '3', '3', '3'])),
+            (Action::ManageNationalRegistry, ("national registry", ['A', '3', '3', '3', '3', '3'])),
         ];
         for (action, (label, expected)) in table {
             for ((who, role), want) in roles.iter().zip(expected) {

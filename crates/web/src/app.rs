@@ -19,6 +19,7 @@ pub mod directory;
 pub mod directory_files;
 pub mod directory_import;
 pub mod matching;
+pub mod national;
 pub mod patients;
 pub mod structures;
 

@@ -35,7 +35,7 @@ use tower_http::trace::TraceLayer;
 
 /// All routes of the application.
 pub fn router(state: AppState) -> Router {
-    use pages::{account, aci, admin, cpts, directory, observatory};
+    use pages::{account, aci, admin, cpts, directory, national};
     let pages = Router::new()
         .route("/", get(cpts::root))
         .route("/connexion", get(auth::login::page).post(auth::login::submit))
@@ -106,8 +106,12 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/comptes/{account}/role", post(admin::change_role))
         .route("/admin/journal", get(admin::journal))
         .route("/admin/journal.csv", get(admin::journal_csv))
-        .route("/national", get(observatory::national))
-        .route("/region/{code}", get(observatory::region))
+        .route("/national", get(national::national))
+        .route("/national/registre.csv", get(national::national_export))
+        .route("/region/{code}", get(national::region))
+        .route("/region/{code}/registre.csv", get(national::region_export))
+        .route("/region/{code}/zones/{key}", get(national::zone).post(national::record_action))
+        .route("/region/{code}/zones/{key}/simulation", get(national::what_if))
         .route(pages::aci_simulator::PATH, get(pages::aci_simulator::page))
         .route("/compte", get(account::show))
         .route("/compte/mot-de-passe", post(account::change_password))

@@ -95,9 +95,29 @@ pub enum Fill {
     /// One colour ([`MEMBER_FILL`]).
     #[default]
     Uniform,
-    /// A colour per class of a value, e.g. population density or a coverage state coded as a
-    /// number.
+    /// A colour per class of a value, e.g. population density.
     ByValue(Choropleth),
+    /// A colour per category, e.g. the coverage state of each commune.
+    ByCategory(Categories),
+}
+
+/// A category per commune, each with its own colours and CSS class (repeated in `maillage.css`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Categories {
+    /// Index into `classes` by INSEE code; members without one are drawn as "non renseigné".
+    pub of: HashMap<String, usize>,
+    pub classes: Vec<Category>,
+    /// What the categories are, for the legend and the tooltips: "Couverture".
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Category {
+    /// CSS class of the members in this category (`categorie-…`).
+    pub class: &'static str,
+    pub label: &'static str,
+    pub fill: &'static str,
+    pub stroke: &'static str,
 }
 
 /// A value per commune, shown in classes of the sequential [`PALETTE`].
@@ -530,7 +550,9 @@ fn contour_path(contour: &Contour, proj: &Projection, clip: bool) -> String {
 /// The outer boundary of the members: directed edges (in 1e-5 degree) that no other member ring
 /// runs the other way, chained into lines. Borders are shared vertex for vertex in the reference
 /// data, so interior borders cancel out.
-fn outline_path(shapes: &[Shape<'_>], proj: &Projection) -> String {
+/// The outer boundary of a group of communes (the edges no other member shares), chained into
+/// rings of projected points in tenths, each with whether it closes.
+fn outline_rings(shapes: &[Shape<'_>], proj: &Projection) -> Vec<(Vec<(i64, i64)>, bool)> {
     type P = (i64, i64);
     let key = |p: LatLon| -> P { ((p.lon * 1e5).round() as i64, (p.lat * 1e5).round() as i64) };
     let mut edges: Vec<(P, P)> = Vec::new();
@@ -552,7 +574,7 @@ fn outline_path(shapes: &[Shape<'_>], proj: &Projection) -> String {
         }
     }
     let unkey = |p: P| LatLon::new(p.1 as f64 / 1e5, p.0 as f64 / 1e5);
-    let mut d = String::new();
+    let mut rings = Vec::new();
     for &(start, _) in &boundary {
         let mut chain = vec![start];
         let mut at = start;
@@ -569,8 +591,17 @@ fn outline_path(shapes: &[Shape<'_>], proj: &Projection) -> String {
         let closed = chain.len() > 3 && chain.first() == chain.last();
         let points = round_ring(chain.iter().map(|&p| proj.project(unkey(p))));
         if points.len() >= 2 {
-            push_subpath(&mut d, &points, closed);
+            rings.push((points, closed));
         }
+    }
+    rings
+}
+
+/// [`outline_rings`] as path data.
+fn outline_path(shapes: &[Shape<'_>], proj: &Projection) -> String {
+    let mut d = String::new();
+    for (points, closed) in outline_rings(shapes, proj) {
+        push_subpath(&mut d, &points, closed);
     }
     d
 }
@@ -674,20 +705,37 @@ pub fn territory_svg(
     body.push_str("</g>\n");
 
     let choropleth = match &options.fill {
-        Fill::Uniform => None,
+        Fill::Uniform | Fill::ByCategory(_) => None,
         Fill::ByValue(ch) => {
             let refs: Vec<&Commune> = members.iter().map(|s| s.commune).collect();
             Some((ch, ch.breaks(&refs)))
         }
+    };
+    let categories = match &options.fill {
+        Fill::ByCategory(c) => Some(c),
+        _ => None,
     };
     body.push_str(&format!(
         "<g class=\"membres\" fill=\"{MEMBER_FILL}\" stroke=\"{MEMBER_STROKE}\" stroke-width=\"{MEMBER_STROKE_WIDTH}\">\n"
     ));
     for s in &members {
         let mut text = tooltip(s.commune);
-        let (class, colours) = match &choropleth {
-            None => ("commune membre".to_owned(), None),
-            Some((ch, breaks)) => {
+        let (class, colours) = match (&choropleth, categories) {
+            (None, Some(cat)) => {
+                let _ = write!(text, " — {}\u{a0}: ", cat.label);
+                match cat.of.get(s.commune.code.as_str()).and_then(|&i| cat.classes.get(i)) {
+                    Some(c) => {
+                        text.push_str(c.label);
+                        (format!("commune membre {}", c.class), Some((c.fill, c.stroke)))
+                    }
+                    None => {
+                        text.push_str("non renseigné");
+                        ("commune membre sans-valeur".to_owned(), Some((NO_VALUE_FILL, NO_VALUE_STROKE)))
+                    }
+                }
+            }
+            (None, None) => ("commune membre".to_owned(), None),
+            (Some((ch, breaks)), _) => {
                 let _ = write!(text, " — {}\u{a0}: ", ch.label);
                 match ch.value(s.commune) {
                     Some(v) => {
@@ -737,6 +785,14 @@ pub fn territory_svg(
             count_fr(breaks.len() as u64 + 1, "classe", "classes")
         );
     }
+    if let Some(cat) = categories {
+        let _ = write!(
+            desc,
+            " Couleur des communes selon\u{a0}: {}, en {}.",
+            cat.label,
+            count_fr(cat.classes.len() as u64, "catégorie", "catégories")
+        );
+    }
     let _ = writeln!(out, "<title id=\"{id}-titre\">{}</title>", escape(&options.title));
     let _ = writeln!(out, "<desc id=\"{id}-desc\">{}</desc>", escape(&desc));
     out.push_str(&body);
@@ -767,6 +823,136 @@ pub fn legend_html(members: &[&Commune], choropleth: &Choropleth) -> String {
             class.stroke,
             escape(&class.label),
             count_fr(class.communes as u64, "commune", "communes")
+        );
+    }
+    out.push_str("</ul>\n</div>\n");
+    out
+}
+
+/// The départements of metropolitan France as outlines, projected once per process: what the
+/// national map draws (overseas départements are listed in tables, not drawn: a single frame
+/// for both would shrink the metropolis to a corner).
+pub struct DepartementOutlines {
+    width: f64,
+    height: f64,
+    /// (code, name, path data), by code.
+    paths: Vec<(String, String, String)>,
+}
+
+/// Smallest step kept between two outline points, in tenths of a unit: at the scale of the
+/// nation, finer detail is invisible and would make the page megabytes long.
+const NATIONAL_STEP_TENTHS: i64 = 12;
+
+/// The outlines of the metropolitan départements (built on first use, about a second).
+pub fn departement_outlines(reference: &'static Reference) -> &'static DepartementOutlines {
+    static OUTLINES: std::sync::OnceLock<DepartementOutlines> = std::sync::OnceLock::new();
+    OUTLINES.get_or_init(|| {
+        let metropolitan =
+            |c: &&Commune| !c.departement.starts_with("97") && !matches!(c.code.as_str(), "75056" | "69123" | "13055");
+        let mut groups: HashMap<&str, Vec<Shape<'_>>> = HashMap::new();
+        for c in reference.communes().iter().filter(metropolitan) {
+            groups.entry(c.departement.as_str()).or_default().push(Shape::load(reference, c));
+        }
+        let proj = Projection::fit(groups.values().flatten().flat_map(Shape::points), 1000.0, false);
+        let mut paths: Vec<(String, String, String)> = groups
+            .iter()
+            .map(|(code, group)| {
+                let name = reference.departement(code).map(|d| d.name.clone()).unwrap_or_else(|| (*code).to_owned());
+                ((*code).to_owned(), name, thin_path(group, &proj))
+            })
+            .collect();
+        paths.sort();
+        DepartementOutlines { width: proj.width, height: proj.height, paths }
+    })
+}
+
+/// The outline of a group of communes with points closer than [`NATIONAL_STEP_TENTHS`] dropped.
+fn thin_path(shapes: &[Shape<'_>], proj: &Projection) -> String {
+    let mut d = String::new();
+    for (ring, closed) in outline_rings(shapes, proj) {
+        let mut points: Vec<(i64, i64)> = Vec::with_capacity(ring.len() / 4);
+        for (x, y) in ring {
+            match points.last() {
+                Some(&(lx, ly)) if (x - lx).abs() + (y - ly).abs() < NATIONAL_STEP_TENTHS => {}
+                _ => points.push((x, y)),
+            }
+        }
+        if points.len() >= 3 {
+            push_subpath(&mut d, &points, closed);
+        }
+    }
+    d
+}
+
+/// The national map: one path per metropolitan département, coloured by `fills` (code → fill,
+/// stroke, tooltip), each a link to `href(code)` when given.
+pub fn departements_svg(
+    outlines: &DepartementOutlines,
+    fills: &HashMap<String, (&'static str, &'static str, String)>,
+    href: impl Fn(&str) -> Option<String>,
+    title: &str,
+    id: &str,
+) -> String {
+    let id = sanitize_id(id);
+    let mut out = String::with_capacity(200 * 1024);
+    let _ = writeln!(
+        out,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"carte-territoire carte-nationale\" viewBox=\"0 0 {} {}\" \
+         preserveAspectRatio=\"xMidYMid meet\" role=\"img\" aria-labelledby=\"{id}-titre {id}-desc\" \
+         fill-rule=\"evenodd\" stroke-linejoin=\"round\">",
+        outlines.width, outlines.height
+    );
+    let _ = writeln!(out, "<title id=\"{id}-titre\">{}</title>", escape(title));
+    let _ = writeln!(
+        out,
+        "<desc id=\"{id}-desc\">Carte des {} départements de France métropolitaine ; les mêmes chiffres sont dans le tableau.</desc>",
+        outlines.paths.len()
+    );
+    for (code, name, d) in &outlines.paths {
+        let (fill, stroke, text) =
+            fills.get(code).map_or((NO_VALUE_FILL, NO_VALUE_STROKE, String::new()), |(f, s, t)| (*f, *s, t.clone()));
+        let path = format!(
+            "<path class=\"departement\" data-code=\"{code}\" fill=\"{fill}\" stroke=\"{stroke}\" d=\"{d}\"><title>{} ({code}){}{}</title></path>",
+            escape(name),
+            if text.is_empty() { "" } else { " — " },
+            escape(&text)
+        );
+        match href(code) {
+            Some(h) => {
+                let _ = writeln!(out, "<a href=\"{}\">{path}</a>", escape(&h));
+            }
+            None => {
+                let _ = writeln!(out, "{path}");
+            }
+        }
+    }
+    out.push_str("</svg>\n");
+    out
+}
+
+/// The legend of a categorical map, like [`legend_html`]: every category with its number of
+/// members, in the categories' order.
+pub fn categories_legend_html(members: &[&Commune], categories: &Categories) -> String {
+    let mut counts = vec![0u64; categories.classes.len()];
+    for m in members {
+        if let Some(&i) = categories.of.get(m.code.as_str())
+            && let Some(n) = counts.get_mut(i)
+        {
+            *n += 1;
+        }
+    }
+    let mut out = String::from("<div class=\"legende-carte\">\n");
+    let _ = writeln!(out, "<p class=\"legende-titre\">{}</p>\n<ul>", escape(&categories.label));
+    for (c, n) in categories.classes.iter().zip(counts) {
+        let _ = writeln!(
+            out,
+            "<li><svg class=\"case\" viewBox=\"0 0 16 16\" aria-hidden=\"true\" focusable=\"false\">\
+             <rect x=\"1\" y=\"1\" width=\"14\" height=\"14\" fill=\"{}\" stroke=\"{}\" stroke-width=\"2\"/></svg> \
+             {} <span class=\"effectif\">({})</span></li>",
+            c.fill,
+            c.stroke,
+            escape(c.label),
+            count_fr(n, "commune", "communes")
         );
     }
     out.push_str("</ul>\n</div>\n");

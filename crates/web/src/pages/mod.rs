@@ -12,7 +12,7 @@ pub mod directory_import;
 pub mod directory_stats;
 pub mod matching;
 pub mod memberships;
-pub mod observatory;
+pub mod national;
 pub mod patients;
 pub mod patients_public;
 pub mod structures;
@@ -382,17 +382,6 @@ pub struct AdminPage {
     pub rows: Vec<CptsRow>,
     pub form_name: String,
     pub form_communes: String,
-}
-
-#[derive(Template)]
-#[template(path = "observatory.html")]
-pub struct ObservatoryPage {
-    pub chrome: Chrome,
-    pub heading: String,
-    pub scope_label: String,
-    pub rows: Vec<CptsRow>,
-    pub covered: u64,
-    pub population: u64,
 }
 
 #[derive(Template)]

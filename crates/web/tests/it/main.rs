@@ -14,6 +14,7 @@ mod helpers;
 mod import_upload;
 mod login;
 mod matching;
+mod national;
 mod oidc;
 mod openapi;
 mod pages;

@@ -1,0 +1,371 @@
+//! The national plan (`maillage_core::national`): what the observatory pages do with the
+//! national registry of CPTS, its coverage, the zones blanches and their task forces.
+//!
+//! Aggregates only: the registry holds associations and territories, never a person. The
+//! national level (`Action::ViewNation`) sees the nation, a regional observer
+//! (`Action::ViewRegion`) her région and the zones blanches that touch it; the ARS and CPAM of a
+//! région record the work of its task forces (`Action::FollowTaskForce`); the platform's
+//! administrators replace the registry from the national file (`Action::ManageNationalRegistry`).
+//! Changes are audited in the store transaction.
+
+use super::Ctx;
+use crate::error::{ErrorDetail, Failure};
+use chrono::NaiveDate;
+use maillage_core::access::{Action, Agency, Role};
+use maillage_core::aci::rules::{RuleSet, in_force_on};
+use maillage_core::ids::InseeCode;
+use maillage_core::national::registry::{RegisteredCpts, parse_registry, write_registry};
+use maillage_core::national::taskforce::{Action as TaskAction, TaskForce, TaskForceStatus};
+use maillage_core::national::whatif::{Creation, Extension, WhatIf, steady_year};
+use maillage_core::national::{Coverage, NationalIndex, ZoneBlanche};
+use maillage_store::{NationalStore, StoreError, StoredTaskForce};
+use std::sync::OnceLock;
+
+/// The index of the units and their adjacency: built once per process (about a millisecond).
+pub fn index(state: &crate::state::AppState) -> &'static NationalIndex<'static> {
+    static INDEX: OnceLock<NationalIndex<'static>> = OnceLock::new();
+    INDEX.get_or_init(|| NationalIndex::new(state.reference))
+}
+
+/// The ACI rule set in force on `on` (the oldest before the first one).
+pub fn rules_on(on: NaiveDate) -> Result<&'static RuleSet, Failure> {
+    let none = || Failure::Internal("no embedded ACI rule set".into());
+    match in_force_on(on).map_err(|e| Failure::Internal(e.to_string()))? {
+        Some(r) => Ok(r),
+        None => maillage_core::aci::rules::embedded_all()
+            .map_err(|e| Failure::Internal(e.to_string()))?
+            .first()
+            .ok_or_else(none),
+    }
+}
+
+/// The registry and its coverage on a date.
+pub struct Observed {
+    pub on: NaiveDate,
+    pub registry: Vec<RegisteredCpts>,
+    pub coverage: Coverage,
+    pub rules: &'static RuleSet,
+}
+
+async fn observe(ctx: &Ctx<'_>, on: Option<NaiveDate>) -> Result<Observed, Failure> {
+    let on = on.unwrap_or_else(|| ctx.state.now().date_naive());
+    let registry = ctx.state.store.national_registry().await?;
+    let rules = rules_on(on)?;
+    let coverage = index(ctx.state).coverage(&registry, on, &rules.size_thresholds);
+    Ok(Observed { on, registry, coverage, rules })
+}
+
+/// A date typed in a form or a query (`AAAA-MM-JJ` or `JJ/MM/AAAA`); empty for today.
+pub fn parse_date(text: &str) -> Result<Option<NaiveDate>, Failure> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"))
+        .ok()
+        .filter(|d| (2015..=2100).contains(&chrono::Datelike::year(d)))
+        .map(Some)
+        .ok_or_else(|| {
+            Failure::invalid(
+                "invalid_date",
+                format!("« {text} » n'est pas une date entre 2015 et 2100 (JJ/MM/AAAA)."),
+                format!("{text:?} is not a date between 2015 and 2100"),
+            )
+        })
+}
+
+/// The nation (national observers, administrators).
+pub async fn nation(ctx: &Ctx<'_>, on: Option<NaiveDate>) -> Result<Observed, Failure> {
+    ctx.allow(Action::ViewNation)?;
+    observe(ctx, on).await
+}
+
+/// A région of the reference, or 404.
+pub fn region_of<'r>(
+    state: &'r crate::state::AppState,
+    code: &str,
+) -> Result<&'r maillage_core::refdata::Region, Failure> {
+    state.reference.region(code).ok_or(Failure::NotFound)
+}
+
+/// A région's view: the coverage, and the task forces of its zones blanches.
+pub struct RegionView {
+    pub code: String,
+    pub name: String,
+    pub observed: Observed,
+    pub task_forces: Vec<StoredTaskForce>,
+    /// Indices into `observed.coverage.zones` of the zones that touch the région.
+    pub zones: Vec<usize>,
+    pub can_follow: bool,
+}
+
+/// Whether a zone blanche touches a région (one of its départements is the région's).
+pub fn zone_in_region(state: &crate::state::AppState, zone: &ZoneBlanche, region: &str) -> bool {
+    zone.departements.iter().any(|d| state.reference.departement(d).is_some_and(|d| d.region == region))
+}
+
+pub async fn region(ctx: &Ctx<'_>, code: &str, on: Option<NaiveDate>) -> Result<RegionView, Failure> {
+    let region = region_of(ctx.state, code)?;
+    ctx.allow(Action::ViewRegion(&region.code))?;
+    let observed = observe(ctx, on).await?;
+    let task_forces = ctx.state.store.task_forces(Some(&region.code)).await?;
+    let zones = (0..observed.coverage.zones.len())
+        .filter(|&z| zone_in_region(ctx.state, &observed.coverage.zones[z], &region.code))
+        .collect();
+    Ok(RegionView {
+        code: region.code.clone(),
+        name: region.name.clone(),
+        can_follow: ctx.allow(Action::FollowTaskForce(&region.code)).is_ok(),
+        observed,
+        task_forces,
+        zones,
+    })
+}
+
+/// A zone blanche of a région on a date, its task force and the CPTS around it.
+pub struct ZoneView {
+    pub region: RegionView,
+    /// Index into `region.observed.coverage.zones`.
+    pub zone: usize,
+    pub task_force: Option<StoredTaskForce>,
+    /// Registry indices of the CPTS with a commune bordering the zone, by name.
+    pub neighbours: Vec<usize>,
+}
+
+impl ZoneView {
+    pub fn zone(&self) -> &ZoneBlanche {
+        &self.region.observed.coverage.zones[self.zone]
+    }
+}
+
+pub async fn zone(ctx: &Ctx<'_>, region_code: &str, key: &str, on: Option<NaiveDate>) -> Result<ZoneView, Failure> {
+    let region = region(ctx, region_code, on).await?;
+    let coverage = &region.observed.coverage;
+    let zone = coverage
+        .zones
+        .iter()
+        .position(|z| z.key.as_str() == key.trim())
+        .or_else(|| {
+            // A zone that shrank or grew keeps the task force of its key commune.
+            let z = coverage.zone_with(ctx.state.reference, key.trim())?;
+            coverage.zones.iter().position(|x| x.key == z.key)
+        })
+        .filter(|&z| region.zones.contains(&z))
+        .ok_or(Failure::NotFound)?;
+    let task_force = match ctx.state.store.task_force(key.trim()).await {
+        Ok(tf) => Some(tf),
+        Err(StoreError::NotFound) => match ctx.state.store.task_force(coverage.zones[zone].key.as_str()).await {
+            Ok(tf) => Some(tf),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) => return Err(e.into()),
+    };
+    let idx = index(ctx.state);
+    let mut neighbours: Vec<usize> = coverage.zones[zone]
+        .communes
+        .iter()
+        .flat_map(|&row| idx.neighbours(row).iter().copied())
+        .flat_map(|row| coverage.claimants(row))
+        .collect();
+    neighbours.sort_unstable();
+    neighbours.dedup();
+    neighbours.sort_by_cached_key(|&i| maillage_core::text::fold_for_search(&region.observed.registry[i].name));
+    Ok(ZoneView { region, zone, task_force, neighbours })
+}
+
+/// An action of a task force as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ActionForm {
+    pub on: String,
+    pub text: String,
+    pub next_step: String,
+    pub next_on: String,
+    /// A [`TaskForceStatus`] code; empty keeps the current one.
+    pub status: String,
+    /// `ars` or `cpam`: the owner when the task force is opened (default: the caller's agency).
+    pub owner: String,
+}
+
+fn field_failure(errors: Vec<(&'static str, String, String)>) -> Failure {
+    let fr = errors.iter().map(|(_, _, fr)| fr.as_str()).collect::<Vec<_>>().join(" ; ");
+    let en = errors.iter().map(|(f, en, _)| format!("{f}: {en}")).collect::<Vec<_>>().join("; ");
+    Failure::invalid("invalid_action", format!("L'action n'est pas enregistrée — {fr}."), en).with_details(
+        errors.into_iter().map(|(field, en, fr)| ErrorDetail { code: "invalid_field", path: field.to_owned(), en, fr }),
+    )
+}
+
+/// Records an action of the task force of a zone (opening the task force on its first one),
+/// checked by `TaskForce::validate`; the revision guards against a concurrent change (409).
+pub async fn record_action(
+    ctx: &Ctx<'_>,
+    region_code: &str,
+    key: &str,
+    form: &ActionForm,
+    revision: Option<i64>,
+) -> Result<StoredTaskForce, Failure> {
+    let view = zone(ctx, region_code, key, None).await?;
+    ctx.allow(Action::FollowTaskForce(&view.region.code))?;
+    let today = ctx.state.now().date_naive();
+    let mut errors = Vec::new();
+    let date =
+        |field: &'static str, text: &str, errors: &mut Vec<(&'static str, String, String)>| match parse_date(text) {
+            Ok(d) => d,
+            Err(e) => {
+                errors.push((field, e.en(), e.fr()));
+                None
+            }
+        };
+    let on = date("on", &form.on, &mut errors).unwrap_or(today);
+    let next_on = date("next_on", &form.next_on, &mut errors);
+    let opt = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    let mut tf = match &view.task_force {
+        Some(stored) => stored.task_force.clone(),
+        None => {
+            let owner = match form.owner.trim() {
+                "ars" => Agency::Ars,
+                "cpam" => Agency::Cpam,
+                _ => match ctx.principal.role() {
+                    Role::RegionalObserver { agency, .. } => *agency,
+                    _ => Agency::Ars,
+                },
+            };
+            TaskForce::open(view.zone(), owner)
+        }
+    };
+    if !form.status.trim().is_empty() {
+        match TaskForceStatus::parse(&form.status) {
+            Some(s) => tf.status = s,
+            None => errors.push(("status", "unknown status".into(), "statut inconnu".into())),
+        }
+    }
+    tf.actions.push(TaskAction { on, text: form.text.trim().to_owned(), next_step: opt(&form.next_step), next_on });
+    if let Err(problems) = tf.validate(today) {
+        errors.extend(problems.into_iter().map(|p| (p.field, p.en, p.fr)));
+    }
+    if !errors.is_empty() {
+        return Err(field_failure(errors));
+    }
+    // The form carries the revision it was read at, none for a task force not opened yet.
+    let expected = view.task_force.as_ref().map(|t| t.revision);
+    if revision != expected {
+        return Err(stale());
+    }
+    let detail =
+        format!("groupe de travail {} ({}) : action du {}", tf.zone_key, tf.status.fr(), on.format("%d/%m/%Y"));
+    let audit = ctx.event(None, "update", "task_force", tf.zone_key.as_str(), detail);
+    let now = ctx.state.now();
+    ctx.state.store.put_task_force(&tf, &view.region.code, expected, now, &audit).await.map_err(|e| match e {
+        StoreError::Stale { .. } | StoreError::Conflict(_) => stale(),
+        other => other.into(),
+    })?;
+    Ok(ctx.state.store.task_force(tf.zone_key.as_str()).await?)
+}
+
+fn stale() -> Failure {
+    Failure::Conflict {
+        fr: "Le groupe de travail a changé entre-temps : rien n'a été enregistré. Rechargez la page.".into(),
+        en: "the task force changed since it was read".into(),
+    }
+}
+
+/// What a what-if gives.
+pub enum Outcome {
+    Extension(Extension),
+    Creation(Creation),
+}
+
+/// Extends the CPTS `cpts` (a registry id; empty to create a new CPTS) with `communes`.
+pub async fn what_if(
+    ctx: &Ctx<'_>,
+    region_code: &str,
+    key: &str,
+    cpts: &str,
+    communes: &[String],
+) -> Result<(ZoneView, Outcome), Failure> {
+    let view = zone(ctx, region_code, key, None).await?;
+    let basis = steady_year();
+    let observed = &view.region.observed;
+    let w = WhatIf {
+        index: index(ctx.state),
+        rules: observed.rules,
+        basis: &basis,
+        registry: Some((&observed.registry, &observed.coverage)),
+    };
+    let add: Vec<&str> = communes.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
+    let refused = |problems: Vec<maillage_core::national::whatif::WhatIfProblem>| {
+        let fr = problems.iter().map(|p| p.fr()).collect::<Vec<_>>().join(" ; ");
+        Failure::invalid("invalid_what_if", format!("Simulation impossible : {fr}."), fr)
+    };
+    let outcome = if cpts.trim().is_empty() {
+        Outcome::Creation(w.create(&add).map_err(refused)?)
+    } else {
+        let target = observed.registry.iter().find(|c| c.id == cpts.trim()).ok_or(Failure::NotFound)?;
+        Outcome::Extension(w.extend(target, &add).map_err(refused)?)
+    };
+    Ok((view, outcome))
+}
+
+/// Replaces the national registry from its file, all or nothing: every faulty cell reported
+/// with its line and column.
+pub async fn import_registry(ctx: &Ctx<'_>, text: &str) -> Result<usize, Failure> {
+    ctx.allow(Action::ManageNationalRegistry)?;
+    let registry = parse_registry(text, ctx.state.reference).map_err(|errors| {
+        let fr = format!("Le fichier n'est pas importé : {} erreur(s), rien n'a changé.", errors.len());
+        Failure::invalid("invalid_registry", fr, format!("{} faulty cells", errors.len())).with_details(
+            errors.iter().map(|e| ErrorDetail {
+                code: "invalid_cell",
+                path: format!(
+                    "ligne {}{}",
+                    e.line,
+                    e.column.as_ref().map(|c| format!(", colonne {c}")).unwrap_or_default()
+                ),
+                en: e.to_string(),
+                fr: e.fr_located(),
+            }),
+        )
+    })?;
+    let detail = format!("registre national remplacé : {} CPTS", registry.len());
+    let audit = ctx.event(None, "update", "national_registry", "", detail);
+    ctx.state.store.replace_national_registry(&registry, &audit).await.map_err(|e| match e {
+        StoreError::Conflict(what) => {
+            Failure::invalid("invalid_registry", format!("Le fichier n'est pas importé : {what}."), what)
+        }
+        other => other.into(),
+    })?;
+    Ok(registry.len())
+}
+
+/// The registry file (`;`-separated), for the nation or the CPTS of one région.
+pub async fn export_registry(ctx: &Ctx<'_>, region_code: Option<&str>) -> Result<String, Failure> {
+    let registry = match region_code {
+        None => {
+            ctx.allow(Action::ViewNation)?;
+            ctx.state.store.national_registry().await?
+        }
+        Some(code) => {
+            let view = region(ctx, code, None).await?;
+            let c = &view.observed.coverage;
+            let departements: Vec<usize> = (0..c.departements.len())
+                .filter(|&d| {
+                    ctx.state.reference.departement(&c.departements[d].code).is_some_and(|d| d.region == view.code)
+                })
+                .collect();
+            view.observed
+                .registry
+                .iter()
+                .zip(&c.cpts)
+                .filter(|(_, on)| on.main_departement.is_some_and(|d| departements.contains(&d)))
+                .map(|(r, _)| r.clone())
+                .collect()
+        }
+    };
+    Ok(write_registry(&registry))
+}
+
+/// The INSEE code of a commune as typed, checked.
+pub fn commune_code(text: &str) -> Option<InseeCode> {
+    InseeCode::parse(text.trim()).ok()
+}
