@@ -651,7 +651,7 @@ mod tests {
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert_eq!(svg.matches("class=\"barre-droit\"><title>").count(), 3);
         // The tallest bar (30 registered in March) spans the whole plot.
-        assert!(svg.contains("<rect x=\"118\" y=\"10\" width=\"20\" height=\"180\" class=\"barre-droit\"><title>mars 2026 : 30 inscrite(s)"));
+        assert!(svg.contains("<rect x=\"158\" y=\"10\" width=\"20\" height=\"180\" class=\"barre-droit\"><title>mars 2026 : 30 inscrite(s)"));
         assert!(!svg.contains("style="));
     }
 }
