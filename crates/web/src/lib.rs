@@ -16,6 +16,7 @@ pub mod map;
 pub mod middleware;
 pub mod pages;
 pub mod settings;
+pub mod sheet;
 pub mod state;
 
 pub use api::openapi_json;
@@ -108,8 +109,12 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/journal.csv", get(admin::journal_csv))
         .route("/national", get(national::national))
         .route("/national/registre.csv", get(national::national_export))
+        .route("/national/indicateurs", get(national::national_comparison))
+        .route("/national/tableaux/{file}", get(national::national_table))
         .route("/region/{code}", get(national::region))
         .route("/region/{code}/registre.csv", get(national::region_export))
+        .route("/region/{code}/indicateurs", get(national::region_comparison))
+        .route("/region/{code}/tableaux/{file}", get(national::region_table))
         .route("/region/{code}/zones/{key}", get(national::zone).post(national::record_action))
         .route("/region/{code}/zones/{key}/simulation", get(national::what_if))
         .route(pages::aci_simulator::PATH, get(pages::aci_simulator::page))

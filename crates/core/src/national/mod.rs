@@ -12,12 +12,15 @@
 //! - [`whatif`]: extend a CPTS by some communes, or create one, and see its population, size
 //!   class and yearly ACI financing (computed by [`crate::aci::simulate`]);
 //! - [`taskforce`]: the ARS/CPAM task force of a zone blanche, its status and dated actions;
+//! - [`compare`]: harmonised indicators across the CPTS that use Maillage, small counts
+//!   masked;
 //! - [`synth`]: a deterministic synthetic national registry (~800 CPTS on real communes) for
 //!   demos, tests and benchmarks.
 //!
 //! Everything is pure: the date of a computation is a parameter. The model, the file format and
 //! every definition are in `docs/national.md`.
 
+pub mod compare;
 pub mod coverage;
 pub mod registry;
 pub mod synth;

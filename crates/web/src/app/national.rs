@@ -14,11 +14,13 @@ use chrono::NaiveDate;
 use maillage_core::access::{Action, Agency, Role};
 use maillage_core::aci::rules::{RuleSet, in_force_on};
 use maillage_core::ids::InseeCode;
+use maillage_core::national::compare::{ContractFigures, PublishedRegistry, RegistryCounts};
 use maillage_core::national::registry::{RegisteredCpts, parse_registry, write_registry};
 use maillage_core::national::taskforce::{Action as TaskAction, TaskForce, TaskForceStatus};
 use maillage_core::national::whatif::{Creation, Extension, WhatIf, steady_year};
 use maillage_core::national::{Coverage, NationalIndex, ZoneBlanche};
-use maillage_store::{NationalStore, StoreError, StoredTaskForce};
+use maillage_core::patients::RegistryIndicators;
+use maillage_store::{AciStore, NationalStore, PatientStore, StoreError, StoredTaskForce};
 use std::sync::OnceLock;
 
 /// The index of the units and their adjacency: built once per process (about a millisecond).
@@ -368,4 +370,74 @@ pub async fn export_registry(ctx: &Ctx<'_>, region_code: Option<&str>) -> Result
 /// The INSEE code of a commune as typed, checked.
 pub fn commune_code(text: &str) -> Option<InseeCode> {
     InseeCode::parse(text.trim()).ok()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Harmonised indicators
+
+/// One CPTS of the comparison.
+pub struct Compared {
+    pub cpts: super::CptsRow,
+    /// `None` without a contract recorded in Maillage.
+    pub contract: Option<ContractFigures>,
+    /// `None` when the CPTS has no request in its registry (module not in use).
+    pub registry: Option<(RegistryCounts, PublishedRegistry)>,
+}
+
+/// The harmonised indicators of the CPTS of the nation or of one région.
+pub struct Comparison {
+    pub on: NaiveDate,
+    /// The région's name, or `None` for the nation.
+    pub region: Option<(String, String)>,
+    pub rows: Vec<Compared>,
+    /// The registries summed.
+    pub total: RegistryCounts,
+}
+
+/// The same figures for every CPTS the caller may compare: all of them for the national level,
+/// those with communes in the région for its observers. Only aggregates leave a CPTS and small
+/// counts are masked (`maillage_core::national::compare`), so this is not an access to patient
+/// data and nothing is audited; the comparison itself needs `ViewNation` or `ViewRegion`, and
+/// each CPTS its overview (`ViewCptsOverview`).
+pub async fn comparison(ctx: &Ctx<'_>, region_code: Option<&str>) -> Result<Comparison, Failure> {
+    let region = match region_code {
+        Some(code) => {
+            let r = region_of(ctx.state, code)?;
+            ctx.allow(Action::ViewRegion(&r.code))?;
+            Some((r.code.clone(), r.name.clone()))
+        }
+        None => {
+            ctx.allow(Action::ViewNation)?;
+            None
+        }
+    };
+    let on = ctx.state.now().date_naive();
+    let mut rows = Vec::new();
+    let mut total = RegistryCounts::default();
+    for cpts in super::visible_cpts(ctx).await? {
+        if region.as_ref().is_some_and(|(code, _)| !cpts.regions.contains(code)) {
+            continue;
+        }
+        let contract = match ctx.state.store.get_contract(&cpts.id).await? {
+            Some(stored) => {
+                let rules = super::aci::rule_set(&stored.contract.rule_set)?;
+                Some(
+                    ContractFigures::of(rules, &stored.contract, on)
+                        .map_err(|e| Failure::Internal(format!("contract of {}: {e}", cpts.id)))?,
+                )
+            }
+            None => None,
+        };
+        let records = ctx.state.store.registry(&cpts.id).await?;
+        let registry = (!records.is_empty()).then(|| {
+            // The priority class plays no part in the compared figures.
+            let list: Vec<_> = records.iter().map(|r| (&r.request, r.history.as_slice(), 0)).collect();
+            let indicators = RegistryIndicators::compute(&list, on);
+            let counts = RegistryCounts::of(&indicators);
+            total.add(&counts);
+            (counts, PublishedRegistry::of(&indicators))
+        });
+        rows.push(Compared { cpts, contract, registry });
+    }
+    Ok(Comparison { on, region, rows, total })
 }

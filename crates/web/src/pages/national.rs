@@ -10,11 +10,14 @@ use crate::app::{self, CptsRow};
 use crate::auth::{CsrfField, CsrfForm, Principal};
 use crate::error::{Failure, PageError};
 use crate::map::{Categories, Category, Fill, MapOptions, categories_legend_html, territory_svg};
+use crate::sheet::{Sheet, SheetFormat};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use maillage_core::aci::{Cents, Rate};
+use maillage_core::national::compare::{Published, PublishedRegistry, SMALL_COUNT_MAX};
 use maillage_core::national::{Area, CptsState, Stage, StageCounts};
 use maillage_core::refdata::Commune;
 use serde::Deserialize;
@@ -114,6 +117,8 @@ struct NationalPage {
     map: String,
     legend: String,
     export_href: String,
+    tables_href: String,
+    compare_href: String,
     tenants: Vec<CptsRow>,
     is_region: bool,
 }
@@ -179,6 +184,8 @@ pub async fn national(
         map: national_map(&state, cov),
         legend: national_legend(cov),
         export_href: "/national/registre.csv".into(),
+        tables_href: "/national/tableaux".into(),
+        compare_href: "/national/indicateurs".into(),
         tenants: app::visible_cpts(&c).await?,
         is_region: false,
     };
@@ -348,6 +355,8 @@ pub async fn region(
         map,
         legend,
         export_href: format!("/region/{}/registre.csv", v.code),
+        tables_href: format!("/region/{}/tableaux", v.code),
+        compare_href: format!("/region/{}/indicateurs", v.code),
         tenants,
         is_region: true,
     };
@@ -705,6 +714,291 @@ pub async fn region_export(
 ) -> Result<Response, PageError> {
     let c = ctx(&state, &principal, &headers);
     Ok(csv_download(uc::export_registry(&c, Some(&code)).await?, &format!("registre-cpts-{code}.csv")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Harmonised indicators
+
+fn published_count(p: Published<u32>) -> String {
+    match p {
+        Published::Value(n) => super::fr_int(&n),
+        Published::Masked => format!("1 à {SMALL_COUNT_MAX}"),
+        Published::None => "—".into(),
+    }
+}
+
+fn published_share(p: Published<Rate>) -> String {
+    match p {
+        Published::Value(r) => super::fr_percent(r, 1),
+        Published::Masked => "masqué".into(),
+        Published::None => "—".into(),
+    }
+}
+
+fn published_days(p: Published<f64>) -> String {
+    match p {
+        Published::Value(d) => format!("{d:.1}").replace('.', ","),
+        Published::Masked => "masqué".into(),
+        Published::None => "—".into(),
+    }
+}
+
+const COMPARISON_HEADER: [&str; 15] = [
+    "CPTS",
+    "Région(s)",
+    "Population",
+    "Taille",
+    "Contrat ACI",
+    "Missions démarrées / engagées",
+    "Financement de l'année",
+    "Part du plafond",
+    "Atteinte moyenne des indicateurs",
+    "Demandes de médecin traitant",
+    "Avec une proposition",
+    "Médecin traitant déclaré",
+    "Part déclarée",
+    "Part des patients en ALD encore en attente",
+    "Délai médian jusqu'à la déclaration (jours)",
+];
+
+fn registry_cells(r: Option<&PublishedRegistry>) -> Vec<String> {
+    match r {
+        None => vec!["non utilisé".into(), String::new(), String::new(), String::new(), String::new(), String::new()],
+        Some(p) => vec![
+            published_count(p.registered),
+            published_count(p.matched),
+            published_count(p.declared),
+            published_share(p.declared_share),
+            published_share(p.ald_open_share),
+            published_days(p.median_days_to_declaration),
+        ],
+    }
+}
+
+/// The comparison as a table: the page shows it and the exports write it.
+fn comparison_sheet(cmp: &uc::Comparison) -> (Sheet, Vec<String>) {
+    let mut rows = Vec::with_capacity(cmp.rows.len());
+    for r in &cmp.rows {
+        let mut row = vec![
+            r.cpts.name.clone(),
+            super::regions_fr(&r.cpts.regions),
+            super::fr_int(&r.cpts.population),
+            r.cpts.size_class.to_string(),
+        ];
+        match &r.contract {
+            None => {
+                row.extend(["aucun dans Maillage".into(), String::new(), String::new(), String::new(), String::new()])
+            }
+            Some(c) => {
+                let year = c.year.map_or_else(|| "hors période".to_owned(), |y| format!("année {y}"));
+                row.push(format!("signé le {} ({year})", fr_date(c.signed_on)));
+                row.push(format!("{} / {}", c.missions_started, c.missions_engaged));
+                match c.funding {
+                    Some((total, maximum)) => {
+                        row.push(total.fr_whole());
+                        let share = Rate::ratio(total.0.into(), maximum.0.into());
+                        row.push(if maximum.0 > 0 { super::fr_percent(share, 1) } else { String::new() });
+                    }
+                    None => row.extend([String::new(), String::new()]),
+                }
+                row.push(c.achievement.map(|a| super::fr_percent(a, 1)).unwrap_or_else(|| "—".into()));
+            }
+        }
+        row.extend(registry_cells(r.registry.as_ref().map(|(_, p)| p)));
+        rows.push(row);
+    }
+    let population: u64 = cmp.rows.iter().map(|r| r.cpts.population).sum();
+    let mut total = vec![
+        format!("Ensemble ({} CPTS)", cmp.rows.len()),
+        String::new(),
+        super::fr_int(&population),
+        String::new(),
+        format!("{} contrat(s)", cmp.rows.iter().filter(|r| r.contract.is_some()).count()),
+        String::new(),
+        cmp.rows.iter().filter_map(|r| r.contract.as_ref()?.funding).map(|(t, _)| t).sum::<Cents>().fr_whole(),
+        String::new(),
+        String::new(),
+    ];
+    total.extend(registry_cells(cmp.rows.iter().any(|r| r.registry.is_some()).then(|| cmp.total.published()).as_ref()));
+    let sheet = Sheet { name: "Indicateurs", header: COMPARISON_HEADER.map(String::from).to_vec(), rows };
+    (sheet, total)
+}
+
+#[derive(Template)]
+#[template(path = "national_compare.html")]
+struct ComparisonPage {
+    chrome: Chrome,
+    heading: String,
+    on: String,
+    header: Vec<String>,
+    /// (link to the CPTS, cells)
+    rows: Vec<(String, Vec<String>)>,
+    total: Vec<String>,
+    small: u32,
+    back_href: String,
+    tables_href: String,
+}
+
+async fn comparison_page(
+    state: &AppState,
+    principal: &Principal,
+    headers: &HeaderMap,
+    region: Option<&str>,
+) -> Result<Html<String>, PageError> {
+    let c = ctx(state, principal, headers);
+    let cmp = uc::comparison(&c, region).await?;
+    let (sheet, total) = comparison_sheet(&cmp);
+    let (heading, back_href, tables_href, scope) = match &cmp.region {
+        Some((code, name)) => (
+            format!("Indicateurs comparés des CPTS — {name}"),
+            format!("/region/{code}"),
+            format!("/region/{code}/tableaux"),
+            Some(name.clone()),
+        ),
+        None => ("Indicateurs comparés des CPTS".to_owned(), "/national".into(), "/national/tableaux".into(), None),
+    };
+    let rows = cmp.rows.iter().zip(sheet.rows).map(|(r, cells)| (format!("/cpts/{}", r.cpts.id), cells)).collect();
+    let page = ComparisonPage {
+        chrome: Chrome::for_user(principal, heading.clone(), scope, &back_href),
+        heading,
+        on: fr_date(cmp.on),
+        header: sheet.header,
+        rows,
+        total,
+        small: SMALL_COUNT_MAX,
+        back_href,
+        tables_href,
+    };
+    Ok(Html(render(&page)))
+}
+
+/// `GET /national/indicateurs`
+pub async fn national_comparison(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+) -> Result<Html<String>, PageError> {
+    comparison_page(&state, &principal, &headers, None).await
+}
+
+/// `GET /region/{code}/indicateurs`
+pub async fn region_comparison(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Result<Html<String>, PageError> {
+    comparison_page(&state, &principal, &headers, Some(&code)).await
+}
+
+const COVERAGE_HEADER: [&str; 15] = [
+    "Code",
+    "Département",
+    "Région",
+    "Population",
+    "Couverte par une CPTS ou un projet",
+    "Part couverte",
+    "Couverte par une CPTS signataire",
+    "Part signataire",
+    "En zone blanche",
+    "Communes en zone blanche",
+    "CPTS comptées",
+    "ACI signé",
+    "Projet de santé validé",
+    "Projet en construction",
+    "Début de projet",
+];
+
+/// Coverage by département (of the nation, or of one région), a line per département then one
+/// for the whole.
+fn coverage_sheet(state: &AppState, cov: &maillage_core::national::Coverage, region: Option<&str>) -> Sheet {
+    let line = |a: &Area, region_name: String| {
+        vec![
+            a.code.clone(),
+            a.name.clone(),
+            region_name,
+            a.population.to_string(),
+            a.covered.to_string(),
+            a.covered_share().fr(),
+            a.signed.to_string(),
+            a.signed_share().fr(),
+            a.blank().to_string(),
+            a.blank_communes.to_string(),
+            a.cpts.total().to_string(),
+            a.cpts.signed.to_string(),
+            a.cpts.project.to_string(),
+            a.cpts.building.to_string(),
+            a.cpts.starting.to_string(),
+        ]
+    };
+    let mut rows: Vec<Vec<String>> = cov
+        .departements
+        .iter()
+        .filter_map(|d| {
+            let r = state.reference.departement(&d.code)?;
+            if region.is_some_and(|code| r.region != code) {
+                return None;
+            }
+            let name = state.reference.region(&r.region).map(|x| x.name.clone()).unwrap_or_default();
+            Some(line(d, name))
+        })
+        .collect();
+    let whole = match region {
+        Some(code) => cov.regions.iter().find(|a| a.code == code),
+        None => Some(&cov.nation),
+    };
+    if let Some(w) = whole {
+        let mut last = line(w, String::new());
+        last[1] = format!("Ensemble — {}", w.name);
+        rows.push(last);
+    }
+    Sheet { name: "Couverture", header: COVERAGE_HEADER.map(String::from).to_vec(), rows }
+}
+
+async fn table(
+    state: &AppState,
+    principal: &Principal,
+    headers: &HeaderMap,
+    region: Option<&str>,
+    file: &str,
+) -> Result<Response, PageError> {
+    let c = ctx(state, principal, headers);
+    let (stem, format) = SheetFormat::split(file).ok_or(Failure::NotFound)?;
+    let suffix = region.map(|r| format!("-{r}")).unwrap_or_default();
+    let sheet = match stem {
+        "couverture" => {
+            let cov = match region {
+                Some(code) => uc::region(&c, code, None).await?.observed.coverage,
+                None => uc::nation(&c, None).await?.coverage,
+            };
+            coverage_sheet(state, &cov, region)
+        }
+        "indicateurs" => comparison_sheet(&uc::comparison(&c, region).await?).0,
+        "registre" => Sheet::from_csv("Registre", &uc::export_registry(&c, region).await?)?,
+        _ => return Err(Failure::NotFound.into()),
+    };
+    Ok(sheet.download(&format!("{stem}-cpts{suffix}"), format)?)
+}
+
+/// `GET /national/tableaux/{fichier}`: `couverture`, `indicateurs` or `registre`, `.csv` or
+/// `.xlsx`.
+pub async fn national_table(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+) -> Result<Response, PageError> {
+    table(&state, &principal, &headers, None, &file).await
+}
+
+/// `GET /region/{code}/tableaux/{fichier}`
+pub async fn region_table(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    Path((code, file)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    table(&state, &principal, &headers, Some(&code), &file).await
 }
 
 #[cfg(test)]

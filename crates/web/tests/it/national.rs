@@ -119,3 +119,97 @@ async fn a_regional_observer_follows_a_zone_blanche() {
         assert_eq!(get(&coordinator, &app, &zone).await.0, 403);
     }
 }
+
+/// Registers `n` distinct people in a CPTS's registry through the professional's form.
+async fn register_people(client: &reqwest::Client, app: &TestApp, cpts: &str, n: usize) {
+    let path = format!("/cpts/{}/acces-soins/patients/nouvelle", app.cpts(cpts));
+    for i in 0..n {
+        let family = format!("Comparé{}", char::from(b'a' + u8::try_from(i).unwrap()));
+        let birth = format!("{:02}/03/1960", i + 1);
+        let fields = [
+            ("family_name", family.as_str()),
+            ("given_name", "Alix"),
+            ("birth_date", birth.as_str()),
+            ("commune", if cpts == "blaisois" { "41018" } else { "41269" }),
+            ("phone", "0611223344"),
+            ("consent", "on"),
+            ("ald", if i % 2 == 0 { "on" } else { "" }),
+        ];
+        let (status, _, body) = crate::patients::submit(client, app, &path, &fields).await;
+        assert_eq!(status, 303, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn observers_compare_the_cpts_of_their_scope_without_small_counts() {
+    for engine in engines() {
+        let app = spawn_app(engine).await;
+        let store = seed_registry(&app).await;
+        // The Blaisois has a contract and 12 requests; the Vendômois 3 requests (masked).
+        let signed = NaiveDate::from_ymd_opt(2025, 1, 15).unwrap();
+        let rules = maillage_core::aci::rules::in_force_on(signed).unwrap().expect("a rule set in force");
+        let contract = maillage_core::aci::Contract::new("CPTS du Blaisois", signed, rules, 95_000);
+        let b = app.cpts("blaisois").clone();
+        let event = crate::patients::system_event(&b);
+        maillage_store::AciStore::put_contract(&store, &b, &contract, None, app.clock.now(), &event).await.unwrap();
+        let (coordinator, _) = app.login("coordinator").await;
+        register_people(&coordinator, &app, "blaisois", 12).await;
+        let (vendome, _) = app.login("coordinator-vendome").await;
+        register_people(&vendome, &app, "vendomois", 3).await;
+
+        let (ars, _) = app.login("ars-centre").await;
+        let (status, html) = get(&ars, &app, "/region/24/indicateurs").await;
+        assert_eq!(status, 200, "{engine:?}: {html}");
+        assert!(html.contains("Indicateurs comparés des CPTS — Centre-Val de Loire"), "{html}");
+        let row = |name: &str| -> String {
+            let at = html.find(&format!(">{name}</a>")).unwrap_or_else(|| panic!("{name} in {html}"));
+            html[at..].split("</tr>").next().unwrap().to_owned()
+        };
+        let blaisois = row("CPTS du Blaisois");
+        assert!(blaisois.contains("signé le 15/01/2025 (année 2)"), "{blaisois}");
+        assert!(blaisois.contains("<td>12</td>") && blaisois.contains("<td>0</td>"), "{blaisois}");
+        // 6 of the 12 have an ALD and all 6 wait: a share over few people is masked.
+        assert!(blaisois.contains("<td>masqué</td>"), "{blaisois}");
+        let vendomois = row("CPTS du Vendômois");
+        assert!(vendomois.contains("aucun dans Maillage") && vendomois.contains("<td>1 à 10</td>"), "{vendomois}");
+        assert!(!html.contains("Rennes Nord"), "another région's CPTS");
+        assert!(html.contains("Ensemble (2 CPTS)"), "{html}");
+        assert!(!html.contains("Comparé") && !html.contains("Alix"), "no person on the page");
+        assert_eq!(get(&ars, &app, "/region/53/indicateurs").await.0, 403);
+        assert_eq!(get(&ars, &app, "/national/indicateurs").await.0, 403);
+        assert_eq!(get(&coordinator, &app, "/region/24/indicateurs").await.0, 403);
+
+        let (national, _) = app.login("national").await;
+        let (status, html) = get(&national, &app, "/national/indicateurs").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("Rennes Nord") && html.contains("Ensemble (3 CPTS)"), "{html}");
+        // Summed: 15 requests.
+        let total = html.split("<tfoot>").nth(1).unwrap();
+        assert!(total.contains("<td>15</td>"), "{total}");
+
+        // The same table as CSV and XLSX; coverage by département; the registry in XLSX.
+        let r = ars.get(app.url("/region/24/tableaux/indicateurs.csv")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-disposition"], "attachment; filename=\"indicateurs-cpts-24.csv\"");
+        let csv = r.text().await.unwrap();
+        assert!(csv.starts_with("\u{feff}\"CPTS\";\"Région(s)\";\"Population\""), "{csv}");
+        assert!(csv.contains("\"CPTS du Vendômois\"") && csv.contains("\"1 à 10\""), "{csv}");
+        let r = ars.get(app.url("/region/24/tableaux/indicateurs.xlsx")).send().await.unwrap();
+        assert_eq!(r.headers()["content-type"], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+        let xlsx = r.bytes().await.unwrap();
+        let table = maillage_office::read_xlsx(&xlsx, None).unwrap();
+        assert_eq!(table.header[0], "CPTS");
+        assert_eq!(table.rows.len(), 2, "one row per CPTS of the région");
+        let csv = ars.get(app.url("/region/24/tableaux/couverture.csv")).send().await.unwrap().text().await.unwrap();
+        assert!(csv.contains("\"41\";\"Loir-et-Cher\";\"Centre-Val de Loire\""), "{csv}");
+        assert!(csv.contains("\"Ensemble — Centre-Val de Loire\""), "{csv}");
+        assert!(!csv.contains("\"Ille-et-Vilaine\""), "{csv}");
+        let r = national.get(app.url("/national/tableaux/registre.xlsx")).send().await.unwrap();
+        let table = maillage_office::read_xlsx(&r.bytes().await.unwrap(), None).unwrap();
+        assert_eq!(table.header[..3], ["id", "nom", "finess"]);
+        assert!(table.rows.len() > 700, "the whole registry: {}", table.rows.len());
+        assert_eq!(get(&national, &app, "/national/tableaux/registre.pdf").await.0, 404);
+        assert_eq!(get(&national, &app, "/national/tableaux/autre.csv").await.0, 404);
+        assert_eq!(get(&ars, &app, "/national/tableaux/couverture.csv").await.0, 403);
+    }
+}
