@@ -32,6 +32,9 @@ pub trait NationalStore {
     ) -> impl Future<Output = StoreResult<()>> + Send;
     /// The registry in its order, histories oldest first, in two queries.
     fn national_registry(&self) -> impl Future<Output = StoreResult<Vec<RegisteredCpts>>> + Send;
+    /// Bumped by every [`Self::replace_national_registry`] (0 before the first): what is derived
+    /// from the registry stays valid while it is unchanged.
+    fn national_registry_revision(&self) -> impl Future<Output = StoreResult<i64>> + Send;
     /// Every task force, or those of one région; by zone key, actions oldest first; two queries.
     fn task_forces(&self, region: Option<&str>) -> impl Future<Output = StoreResult<Vec<StoredTaskForce>>> + Send;
     /// `NotFound` if the zone has no task force.

@@ -67,6 +67,7 @@ fn keys(list: &[StoredTaskForce]) -> Vec<&str> {
 async fn national_story(store: &Store) {
     let audited = || async { store.audit_count(None).await.unwrap() };
     assert!(store.national_registry().await.unwrap().is_empty());
+    assert_eq!(store.national_registry_revision().await.unwrap(), 0);
 
     // Replaced, then read back equal: order, identifiers, communes, histories.
     let first = synthetic();
@@ -80,6 +81,7 @@ async fn national_story(store: &Store) {
     store.replace_national_registry(&second, &event("import", "national_registry", "second")).await.unwrap();
     assert_eq!(store.national_registry().await.unwrap(), second);
     assert_eq!(audited().await, 2);
+    assert_eq!(store.national_registry_revision().await.unwrap(), 2, "bumped by each replacement");
 
     // An id listed twice: refused after the old rows were deleted, so rolled back: the previous
     // registry stays whole, and the audit event is not written.
@@ -89,6 +91,7 @@ async fn national_story(store: &Store) {
     assert!(matches!(err, Err(StoreError::Conflict(_))), "{err:?}");
     assert_eq!(store.national_registry().await.unwrap(), second);
     assert_eq!(audited().await, 2);
+    assert_eq!(store.national_registry_revision().await.unwrap(), 2, "not bumped by a refused one");
 
     // Task forces: created at revision 1, once per zone.
     let blois = task_force("41018", Agency::Ars);

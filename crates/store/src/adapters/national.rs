@@ -206,10 +206,20 @@ macro_rules! national_sql {
                         }
                         q.execute(&mut *tx).await?;
                     }
+                    sqlx::query("UPDATE national_registry_revision SET revision = revision + 1")
+                        .execute(&mut *tx)
+                        .await?;
                     Self::insert_audit(&mut tx, audit).await
                 }
                 .await;
                 settle(tx, result).await
+            }
+
+            async fn national_registry_revision(&self) -> StoreResult<i64> {
+                let row = sqlx::query("SELECT revision FROM national_registry_revision WHERE singleton = 1")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(row.try_get("revision")?)
             }
 
             async fn national_registry(&self) -> StoreResult<Vec<RegisteredCpts>> {
@@ -342,6 +352,9 @@ impl NationalStore for Store {
     }
     async fn national_registry(&self) -> StoreResult<Vec<RegisteredCpts>> {
         delegate!(self, s => s.national_registry())
+    }
+    async fn national_registry_revision(&self) -> StoreResult<i64> {
+        delegate!(self, s => s.national_registry_revision())
     }
     async fn task_forces(&self, region: Option<&str>) -> StoreResult<Vec<StoredTaskForce>> {
         delegate!(self, s => s.task_forces(region))
