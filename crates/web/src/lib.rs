@@ -110,6 +110,7 @@ pub fn router(state: AppState) -> Router {
         .route("/national", get(national::national))
         .route("/national/registre.csv", get(national::national_export))
         .route("/national/indicateurs", get(national::national_comparison))
+        .route("/national/registre", get(national::registry_form).post(national::registry_upload))
         .route("/national/tableaux/{file}", get(national::national_table))
         .route("/region/{code}", get(national::region))
         .route("/region/{code}/registre.csv", get(national::region_export))

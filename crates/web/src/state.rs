@@ -6,7 +6,8 @@ use maillage_store::Store;
 use std::sync::Arc;
 
 /// Everything a handler needs. The server keeps no state of its own beyond this: sessions,
-/// throttling counters and pending logins live in the database.
+/// throttling counters and pending logins live in the database; `national` only memoises what
+/// is recomputed from the database when it changes.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
@@ -14,11 +15,21 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub reference: &'static Reference,
     pub oidc: Option<Arc<OidcClient>>,
+    /// What the observatory derived from the national registry, valid while its stored
+    /// revision is unchanged (a cache, not state: see `app::national::NationalCache`).
+    pub national: Arc<crate::app::national::NationalCache>,
 }
 
 impl AppState {
     pub fn new(store: Store, settings: Settings, clock: Arc<dyn Clock>) -> Self {
-        Self { store, settings: Arc::new(settings), clock, reference: Reference::embedded(), oidc: None }
+        Self {
+            store,
+            settings: Arc::new(settings),
+            clock,
+            reference: Reference::embedded(),
+            oidc: None,
+            national: Arc::default(),
+        }
     }
 
     pub fn with_oidc(mut self, client: OidcClient) -> Self {

@@ -21,7 +21,7 @@ use maillage_core::national::whatif::{Creation, Extension, WhatIf, steady_year};
 use maillage_core::national::{Coverage, NationalIndex, ZoneBlanche};
 use maillage_core::patients::RegistryIndicators;
 use maillage_store::{AciStore, NationalStore, PatientStore, StoreError, StoredTaskForce};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The index of the units and their adjacency: built once per process (about a millisecond).
 pub fn index(state: &crate::state::AppState) -> &'static NationalIndex<'static> {
@@ -44,17 +44,110 @@ pub fn rules_on(on: NaiveDate) -> Result<&'static RuleSet, Failure> {
 /// The registry and its coverage on a date.
 pub struct Observed {
     pub on: NaiveDate,
-    pub registry: Vec<RegisteredCpts>,
-    pub coverage: Coverage,
+    /// The stored registry's revision they come from.
+    pub revision: i64,
+    pub registry: Arc<Vec<RegisteredCpts>>,
+    pub coverage: Arc<Coverage>,
     pub rules: &'static RuleSet,
+}
+
+/// How many coverages (dates) and maps the cache keeps.
+const CACHED: usize = 16;
+
+/// What a server derives from the national registry — the registry read back, its coverage on
+/// the dates asked, the maps drawn from them — kept while the stored registry's revision is
+/// unchanged. It is not state: every request reads the revision (one small query), and a new
+/// registry, imported through any server, drops it all. Without it, reading the registry
+/// (about 9 ms on SQLite) and recomputing the coverage (2 ms) on every page would keep the map
+/// pages far from their target under load.
+#[derive(Default)]
+pub struct NationalCache(Mutex<Option<Derived>>);
+
+struct Derived {
+    revision: i64,
+    registry: Arc<Vec<RegisteredCpts>>,
+    /// Most recently used last.
+    coverages: Vec<(NaiveDate, Arc<Coverage>)>,
+    /// Maps with their legends, most recently used last.
+    maps: Vec<(String, Arc<(String, String)>)>,
+}
+
+impl NationalCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Derived>> {
+        // A panic while holding the lock leaves nothing half-written that matters: reuse it.
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The registry and the coverage on `on` if they are of `revision`.
+    fn get(&self, revision: i64, on: NaiveDate) -> (Option<Arc<Vec<RegisteredCpts>>>, Option<Arc<Coverage>>) {
+        let mut guard = self.lock();
+        let Some(d) = guard.as_mut().filter(|d| d.revision == revision) else { return (None, None) };
+        let coverage = d.coverages.iter().position(|(date, _)| *date == on).map(|i| {
+            let hit = d.coverages.remove(i);
+            let coverage = hit.1.clone();
+            d.coverages.push(hit);
+            coverage
+        });
+        (Some(d.registry.clone()), coverage)
+    }
+
+    fn put(&self, revision: i64, registry: Arc<Vec<RegisteredCpts>>, on: NaiveDate, coverage: Arc<Coverage>) {
+        let mut guard = self.lock();
+        let d = match guard.as_mut() {
+            Some(d) if d.revision == revision => d,
+            _ => guard.insert(Derived { revision, registry, coverages: Vec::new(), maps: Vec::new() }),
+        };
+        d.coverages.retain(|(date, _)| *date != on);
+        d.coverages.push((on, coverage));
+        if d.coverages.len() > CACHED {
+            d.coverages.remove(0);
+        }
+    }
+
+    /// A map and its legend derived from the registry of `revision`, drawn once (`key` names
+    /// it, date included).
+    pub fn map(&self, revision: i64, key: String, draw: impl FnOnce() -> (String, String)) -> Arc<(String, String)> {
+        if let Some(d) = self.lock().as_mut().filter(|d| d.revision == revision)
+            && let Some(i) = d.maps.iter().position(|(k, _)| *k == key)
+        {
+            let hit = d.maps.remove(i);
+            let map = hit.1.clone();
+            d.maps.push(hit);
+            return map;
+        }
+        // Drawn without the lock: two requests may both draw it, the last one is kept.
+        let map = Arc::new(draw());
+        if let Some(d) = self.lock().as_mut().filter(|d| d.revision == revision) {
+            d.maps.retain(|(k, _)| *k != key);
+            d.maps.push((key, map.clone()));
+            if d.maps.len() > CACHED {
+                d.maps.remove(0);
+            }
+        }
+        map
+    }
 }
 
 async fn observe(ctx: &Ctx<'_>, on: Option<NaiveDate>) -> Result<Observed, Failure> {
     let on = on.unwrap_or_else(|| ctx.state.now().date_naive());
-    let registry = ctx.state.store.national_registry().await?;
     let rules = rules_on(on)?;
-    let coverage = index(ctx.state).coverage(&registry, on, &rules.size_thresholds);
-    Ok(Observed { on, registry, coverage, rules })
+    let cache = &ctx.state.national;
+    let revision = ctx.state.store.national_registry_revision().await?;
+    let (registry, coverage) = match cache.get(revision, on) {
+        (Some(registry), Some(coverage)) => (registry, coverage),
+        (known, _) => {
+            // Read after the revision: if a new registry lands in between, it is kept under
+            // the older revision and replaced at the next request, which reads the new one.
+            let registry = match known {
+                Some(r) => r,
+                None => Arc::new(ctx.state.store.national_registry().await?),
+            };
+            let coverage = Arc::new(index(ctx.state).coverage(&registry, on, &rules.size_thresholds));
+            cache.put(revision, registry.clone(), on, coverage.clone());
+            (registry, coverage)
+        }
+    };
+    Ok(Observed { on, revision, registry, coverage, rules })
 }
 
 /// A date typed in a form or a query (`AAAA-MM-JJ` or `JJ/MM/AAAA`); empty for today.
@@ -294,7 +387,7 @@ pub async fn what_if(
         index: index(ctx.state),
         rules: observed.rules,
         basis: &basis,
-        registry: Some((&observed.registry, &observed.coverage)),
+        registry: Some((observed.registry.as_slice(), &*observed.coverage)),
     };
     let add: Vec<&str> = communes.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
     let refused = |problems: Vec<maillage_core::national::whatif::WhatIfProblem>| {
@@ -311,8 +404,8 @@ pub async fn what_if(
 }
 
 /// Replaces the national registry from its file, all or nothing: every faulty cell reported
-/// with its line and column.
-pub async fn import_registry(ctx: &Ctx<'_>, text: &str) -> Result<usize, Failure> {
+/// with its line and column. With `dry_run`, checks only. Returns the number of CPTS.
+pub async fn import_registry(ctx: &Ctx<'_>, text: &str, dry_run: bool) -> Result<usize, Failure> {
     ctx.allow(Action::ManageNationalRegistry)?;
     let registry = parse_registry(text, ctx.state.reference).map_err(|errors| {
         let fr = format!("Le fichier n'est pas importé : {} erreur(s), rien n'a changé.", errors.len());
@@ -329,6 +422,9 @@ pub async fn import_registry(ctx: &Ctx<'_>, text: &str) -> Result<usize, Failure
             }),
         )
     })?;
+    if dry_run {
+        return Ok(registry.len());
+    }
     let detail = format!("registre national remplacé : {} CPTS", registry.len());
     let audit = ctx.event(None, "update", "national_registry", "", detail);
     ctx.state.store.replace_national_registry(&registry, &audit).await.map_err(|e| match e {
@@ -338,6 +434,61 @@ pub async fn import_registry(ctx: &Ctx<'_>, text: &str) -> Result<usize, Failure
         other => other.into(),
     })?;
     Ok(registry.len())
+}
+
+/// How many CPTS the registry holds (for its administrators).
+pub async fn registry_size(ctx: &Ctx<'_>) -> Result<usize, Failure> {
+    ctx.allow(Action::ManageNationalRegistry)?;
+    Ok(ctx.state.store.national_registry().await?.len())
+}
+
+/// The largest registry file the page accepts (the whole nation's is about 300 kB).
+pub const MAX_REGISTRY_UPLOAD_BYTES: usize = 2 * 1024 * 1024 - 64 * 1024;
+
+/// What an administrator sent from the registry page: checked only, or imported.
+pub struct RegistryUpload {
+    pub file_name: String,
+    pub dry_run: bool,
+    pub cpts: usize,
+}
+
+/// The registry file sent from the page (multipart: `csrf`, `verifier`, then the file
+/// `fichier`). Access and the CSRF token are checked before the file is read; what is wrong
+/// with the file is the inner error.
+pub async fn upload_registry(
+    ctx: &Ctx<'_>,
+    content_type: Option<&str>,
+    body: axum::body::Body,
+) -> Result<Result<RegistryUpload, Failure>, Failure> {
+    use super::directory_import::{boundary_of, parse_in_memory};
+    ctx.allow(Action::ManageNationalRegistry)?;
+    let malformed =
+        || Failure::invalid("malformed", "Envoi illisible ou incomplet : recommencez.", "bad multipart body");
+    let boundary = content_type.and_then(boundary_of).ok_or_else(|| {
+        Failure::invalid("not_multipart", "Envoyez le fichier avec le formulaire de la page.", "expected multipart")
+    })?;
+    let body = axum::body::to_bytes(body, MAX_REGISTRY_UPLOAD_BYTES + 64 * 1024).await.map_err(|_| {
+        Failure::invalid("too_large", "Le fichier dépasse 2 Mio : ce n'est pas le registre attendu.", "too large")
+    })?;
+    let (head, content) = parse_in_memory(&body, &boundary).ok_or_else(malformed)?;
+    let field = |name: &str| head.fields.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str());
+    let expected = ctx.principal.csrf_token();
+    if expected.is_empty() || !crate::auth::secrets::same_secret(field("csrf"), expected) {
+        return Err(Failure::Csrf);
+    }
+    let dry_run = !field("verifier").is_empty();
+    let Some(file_name) = head.file_name.clone().filter(|f| !f.trim().is_empty()) else {
+        return Ok(Err(Failure::invalid("no_file", "Choisissez le fichier du registre.", "no file was sent")));
+    };
+    let bytes = content.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(content);
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Ok(Err(Failure::invalid(
+            "not_utf8",
+            "Le fichier n'est pas en UTF-8 : enregistrez-le au format « CSV UTF-8 (délimité par des points-virgules) ».",
+            "the file is not UTF-8",
+        )));
+    };
+    Ok(import_registry(ctx, text, dry_run).await.map(|cpts| RegistryUpload { file_name, dry_run, cpts }))
 }
 
 /// The registry file (`;`-separated), for the nation or the CPTS of one région.

@@ -119,6 +119,7 @@ struct NationalPage {
     export_href: String,
     tables_href: String,
     compare_href: String,
+    can_manage: bool,
     tenants: Vec<CptsRow>,
     is_region: bool,
 }
@@ -166,6 +167,9 @@ pub async fn national(
             }
         })
         .collect();
+    let drawn = state
+        .national
+        .map(o.revision, format!("national:{}", o.on), || (national_map(&state, cov), national_legend(cov)));
     let page = NationalPage {
         chrome: Chrome::for_user(&principal, "Observatoire national", None, "/national"),
         heading: "Observatoire national des CPTS".into(),
@@ -181,11 +185,12 @@ pub async fn national(
         areas_caption: "Couverture par région".into(),
         areas: cov.regions.iter().map(|a| area_row(a, format!("/region/{}", a.code))).collect(),
         zones,
-        map: national_map(&state, cov),
-        legend: national_legend(cov),
+        map: drawn.0.clone(),
+        legend: drawn.1.clone(),
         export_href: "/national/registre.csv".into(),
         tables_href: "/national/tableaux".into(),
         compare_href: "/national/indicateurs".into(),
+        can_manage: c.allow(maillage_core::access::Action::ManageNationalRegistry).is_ok(),
         tenants: app::visible_cpts(&c).await?,
         is_region: false,
     };
@@ -278,20 +283,25 @@ pub async fn region(
     let cov = &v.observed.coverage;
     let today = state.now().date_naive();
     let area = cov.regions.iter().find(|a| a.code == v.code).cloned().ok_or(Failure::NotFound)?;
-    let members = region_communes(&state, &v.code);
-    let categories = coverage_categories(&state, cov, &members);
-    let legend = categories_legend_html(&members, &categories);
-    let map = territory_svg(
-        state.reference,
-        &members,
-        &[],
-        &MapOptions {
-            title: format!("Couverture de la région {} par les CPTS", v.name),
-            id: "carte-region".into(),
-            fill: Fill::ByCategory(categories),
-            size: 800,
-        },
-    );
+    // The map of the région's communes (about 20 ms for 1,800 communes) is drawn once per
+    // registry revision and date.
+    let drawn = state.national.map(v.observed.revision, format!("region:{}:{}", v.code, v.observed.on), || {
+        let members = region_communes(&state, &v.code);
+        let categories = coverage_categories(&state, cov, &members);
+        let legend = categories_legend_html(&members, &categories);
+        let map = territory_svg(
+            state.reference,
+            &members,
+            &[],
+            &MapOptions {
+                title: format!("Couverture de la région {} par les CPTS", v.name),
+                id: "carte-region".into(),
+                fill: Fill::ByCategory(categories),
+                size: 800,
+            },
+        );
+        (map, legend)
+    });
     let zones = v
         .zones
         .iter()
@@ -352,11 +362,12 @@ pub async fn region(
         areas_caption: "Couverture par département".into(),
         areas: departements,
         zones,
-        map,
-        legend,
+        map: drawn.0.clone(),
+        legend: drawn.1.clone(),
         export_href: format!("/region/{}/registre.csv", v.code),
         tables_href: format!("/region/{}/tableaux", v.code),
         compare_href: format!("/region/{}/indicateurs", v.code),
+        can_manage: false,
         tenants,
         is_region: true,
     };
@@ -999,6 +1010,75 @@ pub async fn region_table(
     Path((code, file)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     table(&state, &principal, &headers, Some(&code), &file).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replacing the registry (administrators)
+
+#[derive(Template)]
+#[template(path = "national_registry.html")]
+struct RegistryPage {
+    chrome: Chrome,
+    csrf: String,
+    count: usize,
+    done: Option<String>,
+    error: Option<String>,
+    /// (where, what) of every faulty cell.
+    problems: Vec<(String, String)>,
+}
+
+fn registry_page(principal: &Principal, count: usize) -> RegistryPage {
+    RegistryPage {
+        chrome: Chrome::for_user(principal, "Registre national des CPTS", None, "/national"),
+        csrf: principal.csrf_token().to_owned(),
+        count,
+        done: None,
+        error: None,
+        problems: Vec::new(),
+    }
+}
+
+/// `GET /national/registre` (administrators)
+pub async fn registry_form(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+) -> Result<Html<String>, PageError> {
+    let c = ctx(&state, &principal, &headers);
+    let count = uc::registry_size(&c).await?;
+    Ok(Html(render(&registry_page(&principal, count))))
+}
+
+/// `POST /national/registre` (multipart: `csrf`, `verifier`, then `fichier`): checks or replaces
+/// the registry, all or nothing; every faulty cell listed (422).
+pub async fn registry_upload(
+    State(state): State<AppState>,
+    principal: Principal,
+    request: axum::extract::Request,
+) -> Result<Response, PageError> {
+    let (parts, body) = request.into_parts();
+    let c = ctx(&state, &principal, &parts.headers);
+    let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let result = uc::upload_registry(&c, content_type, body).await?;
+    let count = uc::registry_size(&c).await?;
+    let mut page = registry_page(&principal, count);
+    let status = match result {
+        Ok(done) => {
+            page.done = Some(if done.dry_run {
+                format!("« {} » est correct : {} CPTS. Rien n'a été modifié.", done.file_name, done.cpts)
+            } else {
+                format!("Registre remplacé par « {} » : {} CPTS.", done.file_name, done.cpts)
+            });
+            StatusCode::OK
+        }
+        Err(Failure::Invalid { fr, details, .. }) => {
+            page.error = Some(fr);
+            page.problems = details.into_iter().map(|d| (d.path, d.fr)).collect();
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok((status, Html(render(&page))).into_response())
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ fn matrix(app: &TestApp) -> Vec<(String, [u16; 7], u16)> {
         ("/region/53".into(), [200, 200, 403, 403, 403, 403, 403], 303),
         ("/region/99".into(), [404, 404, 404, 404, 404, 404, 404], 303),
         ("/national/indicateurs".into(), [200, 200, 403, 403, 403, 403, 403], 303),
+        ("/national/registre".into(), [200, 403, 403, 403, 403, 403, 403], 303),
         ("/national/registre.csv".into(), [200, 200, 403, 403, 403, 403, 403], 303),
         ("/national/tableaux/couverture.csv".into(), [200, 200, 403, 403, 403, 403, 403], 303),
         ("/national/tableaux/registre.xlsx".into(), [200, 200, 403, 403, 403, 403, 403], 303),

@@ -10,14 +10,14 @@ use maillage_core::directory::model::{Membership, MembershipStatus};
 use maillage_store::{AuditEvent, AuditStore, DirectoryStore, Page, Store};
 use serde_json::Value;
 
-const BOUNDARY: &str = "----maillage-members-boundary";
+pub const BOUNDARY: &str = "----maillage-members-boundary";
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
 /// A multipart body as a browser sends the form: the fields in order, then the file.
-fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
+pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
     let mut body = Vec::new();
     for (name, value) in fields {
         body.extend_from_slice(

@@ -213,3 +213,90 @@ async fn observers_compare_the_cpts_of_their_scope_without_small_counts() {
         assert_eq!(get(&ars, &app, "/national/tableaux/couverture.csv").await.0, 403);
     }
 }
+
+async fn upload_registry(app: &TestApp, client: &reqwest::Client, body: Vec<u8>) -> (u16, String) {
+    use crate::directory_export::BOUNDARY;
+    let r = client
+        .post(app.url("/national/registre"))
+        .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), crate::directory::unescape(r.text().await.unwrap()))
+}
+
+#[tokio::test]
+async fn an_administrator_replaces_the_registry_from_the_page() {
+    use crate::directory_export::multipart;
+    for engine in engines() {
+        let app = spawn_app(engine).await;
+        let store = seed_registry(&app).await;
+        let before = store.national_registry().await.unwrap().len();
+        let (admin, _) = app.login("admin").await;
+        let (status, html) = get(&admin, &app, "/national/registre").await;
+        assert_eq!(status, 200, "{engine:?}");
+        assert!(html.contains(&format!("Le registre compte aujourd'hui {before} CPTS")), "{html}");
+        assert!(html.contains("enctype=\"multipart/form-data\""), "works without JavaScript");
+        let csrf = app.csrf_of(&admin, "/national/registre").await;
+        // The observatory before (its coverage is now derived and kept by the server).
+        let counted =
+            |html: &str| html.split("<span class=\"valeur\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+        let (_, html) = get(&admin, &app, "/national").await;
+        assert_ne!(counted(&html), "2", "{html}");
+        // A second server on the same database, which has derived the coverage too.
+        let other = spawn_app_with(engine, maillage_web::Settings::default(), Some(app.database_url.clone())).await;
+        let r = admin.get(other.url("/national")).send().await.unwrap();
+        assert_ne!(counted(&r.text().await.unwrap()), "2");
+
+        // Two faulty lines: everything reported, nothing changed.
+        let header = "id;nom;finess;siren;etat;depuis;communes\n";
+        let bad =
+            format!("{header}cpts-a;CPTS A;;;aci_signe;2024-01-10;41018|99999\ncpts-b;;;;signee;2024-13-01;41269\n");
+        let (status, html) =
+            upload_registry(&app, &admin, multipart(&[("csrf", &csrf)], Some(("r.csv", bad.as_bytes())))).await;
+        assert_eq!(status, 422, "{html}");
+        assert!(html.contains("ligne 2, colonne communes"), "{html}");
+        assert!(html.contains("ligne 3, colonne nom") && html.contains("ligne 3, colonne depuis"), "{html}");
+        assert_eq!(store.national_registry().await.unwrap().len(), before, "nothing written");
+
+        // A correct file, checked only, then imported.
+        let good = format!(
+            "{header}cpts-a;CPTS A;;;aci_signe;2024-01-10;41018|41295\ncpts-b;CPTS B;;;debut_projet;2025-03-01;41269\n"
+        );
+        let fields = [("csrf", csrf.as_str()), ("verifier", "oui")];
+        let (status, html) = upload_registry(&app, &admin, multipart(&fields, Some(("r.csv", good.as_bytes())))).await;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("« r.csv » est correct : 2 CPTS. Rien n'a été modifié."), "{html}");
+        assert_eq!(store.national_registry().await.unwrap().len(), before);
+        let (status, html) =
+            upload_registry(&app, &admin, multipart(&[("csrf", &csrf)], Some(("r.csv", good.as_bytes())))).await;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("Registre remplacé par « r.csv » : 2 CPTS."), "{html}");
+        assert_eq!(store.national_registry().await.unwrap().len(), 2);
+        let (_, html) = get(&admin, &app, "/national").await;
+        assert_eq!(counted(&html), "2", "the new registry is observed at once");
+        let r = admin.get(other.url("/national")).send().await.unwrap();
+        assert_eq!(counted(&r.text().await.unwrap()), "2", "and by the other server");
+
+        // Not UTF-8, no file, a wrong token; and only administrators.
+        let latin1 = b"id;nom;etat;depuis;communes\ncpts-c;CPTS \xe9t\xe9;aci_signe;2024-01-10;41018\n";
+        let (status, html) =
+            upload_registry(&app, &admin, multipart(&[("csrf", &csrf)], Some(("r.csv", latin1)))).await;
+        assert_eq!(status, 422);
+        assert!(html.contains("n'est pas en UTF-8"), "{html}");
+        assert_eq!(upload_registry(&app, &admin, multipart(&[("csrf", &csrf)], None)).await.0, 422);
+        assert_eq!(
+            upload_registry(&app, &admin, multipart(&[("csrf", "faux")], Some(("r.csv", good.as_bytes())))).await.0,
+            403
+        );
+        let (national, _) = app.login("national").await;
+        assert_eq!(get(&national, &app, "/national/registre").await.0, 403);
+        let csrf = app.csrf_of(&national, "/compte").await;
+        assert_eq!(
+            upload_registry(&app, &national, multipart(&[("csrf", &csrf)], Some(("r.csv", good.as_bytes())))).await.0,
+            403
+        );
+        assert_eq!(store.national_registry().await.unwrap().len(), 2);
+    }
+}
