@@ -115,6 +115,7 @@ pub fn router(state: AppState) -> Router {
         .route("/region/{code}", get(national::region))
         .route("/region/{code}/registre.csv", get(national::region_export))
         .route("/region/{code}/indicateurs", get(national::region_comparison))
+        .route("/region/{code}/departements/{dep}", get(national::departement))
         .route("/region/{code}/tableaux/{file}", get(national::region_table))
         .route("/region/{code}/zones/{key}", get(national::zone).post(national::record_action))
         .route("/region/{code}/zones/{key}/simulation", get(national::what_if))

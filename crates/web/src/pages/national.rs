@@ -113,6 +113,8 @@ struct NationalPage {
     stages: Vec<StageRow>,
     areas_caption: String,
     areas: Vec<AreaRow>,
+    /// The CPTS counted in a département (its page only).
+    cpts: Vec<CptsLine>,
     zones: Vec<ZoneRow>,
     map: String,
     legend: String,
@@ -120,8 +122,17 @@ struct NationalPage {
     tables_href: String,
     compare_href: String,
     can_manage: bool,
-    tenants: Vec<CptsRow>,
+    /// `None` on a département's page.
+    tenants: Option<Vec<CptsRow>>,
     is_region: bool,
+}
+
+pub struct CptsLine {
+    pub name: String,
+    pub state: &'static str,
+    pub population: String,
+    pub size: u8,
+    pub communes: usize,
 }
 
 fn stages(c: &maillage_core::national::Coverage) -> Vec<StageRow> {
@@ -184,6 +195,7 @@ pub async fn national(
         stages: stages(cov),
         areas_caption: "Couverture par région".into(),
         areas: cov.regions.iter().map(|a| area_row(a, format!("/region/{}", a.code))).collect(),
+        cpts: Vec::new(),
         zones,
         map: drawn.0.clone(),
         legend: drawn.1.clone(),
@@ -191,7 +203,7 @@ pub async fn national(
         tables_href: "/national/tableaux".into(),
         compare_href: "/national/indicateurs".into(),
         can_manage: c.allow(maillage_core::access::Action::ManageNationalRegistry).is_ok(),
-        tenants: app::visible_cpts(&c).await?,
+        tenants: Some(app::visible_cpts(&c).await?),
         is_region: false,
     };
     Ok(Html(render(&page)))
@@ -248,13 +260,14 @@ fn national_legend(cov: &maillage_core::national::Coverage) -> String {
     out
 }
 
-/// The communes of a région as reference rows.
-fn region_communes<'r>(state: &'r AppState, region: &str) -> Vec<&'r Commune> {
+/// The communes of a région or a département as reference rows (the arrondissements rather
+/// than Paris, Lyon and Marseille).
+fn local_communes<'r>(state: &'r AppState, in_scope: &impl Fn(&Commune) -> bool) -> Vec<&'r Commune> {
     state
         .reference
         .communes()
         .iter()
-        .filter(|c| c.region == region && !matches!(c.code.as_str(), "75056" | "69123" | "13055"))
+        .filter(|c| in_scope(c) && !matches!(c.code.as_str(), "75056" | "69123" | "13055"))
         .collect()
 }
 
@@ -278,24 +291,77 @@ pub async fn region(
     Path(code): Path<String>,
     Query(q): Query<DateQuery>,
 ) -> Result<Html<String>, PageError> {
-    let c = ctx(&state, &principal, &headers);
-    let v = uc::region(&c, &code, date_of(&q)?).await?;
+    local(&state, &principal, &headers, &code, None, &q).await
+}
+
+/// `GET /region/{code}/departements/{dep}[?date=AAAA-MM-JJ]`: one département of the région,
+/// its communes on the map and the CPTS counted there.
+pub async fn departement(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    Path((code, dep)): Path<(String, String)>,
+    Query(q): Query<DateQuery>,
+) -> Result<Html<String>, PageError> {
+    local(&state, &principal, &headers, &code, Some(&dep), &q).await
+}
+
+fn task_force_line(t: &maillage_store::StoredTaskForce) -> String {
+    match t.task_force.next_step() {
+        Some((step, Some(on))) => format!("{} — prochaine étape : {step} ({})", t.task_force.status.fr(), fr_date(on)),
+        Some((step, None)) => format!("{} — prochaine étape : {step}", t.task_force.status.fr()),
+        None => t.task_force.status.fr().to_owned(),
+    }
+}
+
+/// A région, or one of its départements (`dep`): the same page at two scales.
+async fn local(
+    state: &AppState,
+    principal: &Principal,
+    headers: &HeaderMap,
+    code: &str,
+    dep: Option<&str>,
+    q: &DateQuery,
+) -> Result<Html<String>, PageError> {
+    let c = ctx(state, principal, headers);
+    let v = uc::region(&c, code, date_of(q)?).await?;
     let cov = &v.observed.coverage;
     let today = state.now().date_naive();
-    let area = cov.regions.iter().find(|a| a.code == v.code).cloned().ok_or(Failure::NotFound)?;
-    // The map of the région's communes (about 20 ms for 1,800 communes) is drawn once per
-    // registry revision and date.
-    let drawn = state.national.map(v.observed.revision, format!("region:{}:{}", v.code, v.observed.on), || {
-        let members = region_communes(&state, &v.code);
-        let categories = coverage_categories(&state, cov, &members);
+    let dep = match dep {
+        Some(d) => Some(state.reference.departement(d).filter(|x| x.region == v.code).ok_or(Failure::NotFound)?),
+        None => None,
+    };
+    let in_scope = |commune: &Commune| match dep {
+        Some(d) => commune.departement == d.code,
+        None => commune.region == v.code,
+    };
+    let area = match dep {
+        Some(d) => cov.departements.iter().find(|a| a.code == d.code),
+        None => cov.regions.iter().find(|a| a.code == v.code),
+    }
+    .cloned()
+    .ok_or(Failure::NotFound)?;
+    let (scope_key, scope_name, path) = match dep {
+        Some(d) => (
+            format!("departement:{}", d.code),
+            format!("{} ({})", d.name, d.code),
+            format!("/region/{}/departements/{}", v.code, d.code),
+        ),
+        None => (format!("region:{}", v.code), v.name.clone(), format!("/region/{}", v.code)),
+    };
+    // The map of the communes (about 20 ms for a région's 1,800) is drawn once per registry
+    // revision and date.
+    let drawn = state.national.map(v.observed.revision, format!("{scope_key}:{}", v.observed.on), || {
+        let members = local_communes(state, &in_scope);
+        let categories = coverage_categories(state, cov, &members);
         let legend = categories_legend_html(&members, &categories);
         let map = territory_svg(
             state.reference,
             &members,
             &[],
             &MapOptions {
-                title: format!("Couverture de la région {} par les CPTS", v.name),
-                id: "carte-region".into(),
+                title: format!("Couverture par les CPTS — {scope_name}"),
+                id: if dep.is_some() { "carte-departement" } else { "carte-region" }.into(),
                 fill: Fill::ByCategory(categories),
                 size: 800,
             },
@@ -305,62 +371,76 @@ pub async fn region(
     let zones = v
         .zones
         .iter()
-        .map(|&z| {
-            let z = &cov.zones[z];
+        .map(|&z| &cov.zones[z])
+        .filter(|z| dep.is_none_or(|d| z.departements.contains(&d.code)))
+        .map(|z| {
             let tf = v.task_forces.iter().find(|t| t.task_force.zone_key == z.key);
             ZoneRow {
                 href: format!("/region/{}/zones/{}", v.code, z.key),
-                name: commune_name(&state, z.key.as_str()),
+                name: commune_name(state, z.key.as_str()),
                 departements: z.departements.join(", "),
                 population: super::fr_int(&z.population),
                 communes: z.communes.len(),
-                task_force: tf.map_or_else(
-                    || "aucun".to_owned(),
-                    |t| match t.task_force.next_step() {
-                        Some((step, Some(on))) => {
-                            format!("{} — prochaine étape : {step} ({})", t.task_force.status.fr(), fr_date(on))
-                        }
-                        Some((step, None)) => format!("{} — prochaine étape : {step}", t.task_force.status.fr()),
-                        None => t.task_force.status.fr().to_owned(),
-                    },
-                ),
+                task_force: tf.map_or_else(|| "aucun".to_owned(), task_force_line),
                 overdue: tf.is_some_and(|t| t.task_force.is_overdue(today)),
             }
         })
-        .collect();
-    let departements = cov
-        .departements
-        .iter()
-        .filter(|d| state.reference.departement(&d.code).is_some_and(|x| x.region == v.code))
-        .map(|d| area_row(d, String::new()))
-        .collect();
-    let tenants = app::visible_cpts(&c).await?.into_iter().filter(|r| r.regions.contains(&v.code)).collect();
+        .collect::<Vec<_>>();
+    let (areas, cpts, tenants) = match dep {
+        None => {
+            let departements = cov
+                .departements
+                .iter()
+                .filter(|d| state.reference.departement(&d.code).is_some_and(|x| x.region == v.code))
+                .map(|d| area_row(d, format!("/region/{}/departements/{}", v.code, d.code)))
+                .collect();
+            let tenants = app::visible_cpts(&c).await?.into_iter().filter(|r| r.regions.contains(&v.code)).collect();
+            (departements, Vec::new(), Some(tenants))
+        }
+        Some(d) => {
+            let at = cov.departements.iter().position(|a| a.code == d.code);
+            let cpts = v
+                .observed
+                .registry
+                .iter()
+                .zip(&cov.cpts)
+                .filter(|(_, on)| on.state.is_some() && on.main_departement == at)
+                .map(|(r, on)| CptsLine {
+                    name: r.name.clone(),
+                    state: on.state.map(|s| s.fr()).unwrap_or_default(),
+                    population: super::fr_int(&on.population),
+                    size: on.size.number(),
+                    communes: r.communes.len(),
+                })
+                .collect();
+            (Vec::new(), cpts, None)
+        }
+    };
     let page = NationalPage {
-        chrome: Chrome::for_user(
-            &principal,
-            format!("Observatoire — {}", v.name),
-            Some(v.name.clone()),
-            &format!("/region/{}", v.code),
-        ),
-        heading: format!("Observatoire régional — {}", v.name),
+        chrome: Chrome::for_user(principal, format!("Observatoire — {scope_name}"), Some(v.name.clone()), &path),
+        heading: match dep {
+            Some(_) => format!("Observatoire — {scope_name}, {}", v.name),
+            None => format!("Observatoire régional — {}", v.name),
+        },
         date: q.date.clone(),
         on: fr_date(v.observed.on),
         counted: area.cpts.total(),
         covered: area.covered_share().fr(),
         signed: area.signed_share().fr(),
         blank: super::fr_int(&area.blank()),
-        zones_count: v.zones.len(),
+        zones_count: zones.len(),
         overlaps: cov
             .overlaps
             .iter()
-            .filter(|o| state.reference.communes().get(o.commune as usize).is_some_and(|c| c.region == v.code))
+            .filter(|o| state.reference.communes().get(o.commune as usize).is_some_and(&in_scope))
             .count(),
         stages: Stage::ALL
             .iter()
             .map(|&s| StageRow { label: s.fr(), count: area.cpts.get(s), share: area.cpts.share(s).fr() })
             .collect(),
         areas_caption: "Couverture par département".into(),
-        areas: departements,
+        areas,
+        cpts,
         zones,
         map: drawn.0.clone(),
         legend: drawn.1.clone(),

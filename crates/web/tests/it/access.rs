@@ -24,6 +24,7 @@ fn matrix(app: &TestApp) -> Vec<(String, [u16; 7], u16)> {
         ("/national/tableaux/couverture.csv".into(), [200, 200, 403, 403, 403, 403, 403], 303),
         ("/national/tableaux/registre.xlsx".into(), [200, 200, 403, 403, 403, 403, 403], 303),
         ("/region/24/indicateurs".into(), [200, 200, 200, 403, 403, 403, 403], 303),
+        ("/region/24/departements/41".into(), [200, 200, 200, 403, 403, 403, 403], 303),
         ("/region/53/indicateurs".into(), [200, 200, 403, 403, 403, 403, 403], 303),
         ("/region/24/registre.csv".into(), [200, 200, 200, 403, 403, 403, 403], 303),
         ("/region/24/tableaux/indicateurs.xlsx".into(), [200, 200, 200, 403, 403, 403, 403], 303),

@@ -51,8 +51,16 @@ async fn a_regional_observer_follows_a_zone_blanche() {
         assert!(html.contains("Observatoire régional — Centre-Val de Loire"), "{html}");
         assert!(html.contains("class=\"carte-territoire\"") && html.contains("categorie-blanche"), "map");
         assert!(html.contains("zone blanche <span class=\"effectif\">"), "legend: {html}");
-        assert!(html.contains("Couverture par département") && html.contains(">Loir-et-Cher</th>"), "{html}");
+        assert!(html.contains("Couverture par département") && html.contains(">Loir-et-Cher</a></th>"), "{html}");
         assert_eq!(get(&ars, &app, "/region/53").await.0, 403);
+        // One of its départements, at the scale of its communes.
+        assert!(html.contains("href=\"/region/24/departements/41\""), "{html}");
+        let (status, dep) = get(&ars, &app, "/region/24/departements/41").await;
+        assert_eq!(status, 200, "{dep}");
+        assert!(dep.contains("Observatoire — Loir-et-Cher (41), Centre-Val de Loire"), "{dep}");
+        assert!(dep.contains("carte-departement-titre") && dep.contains("dans le département"), "{dep}");
+        assert_eq!(get(&ars, &app, "/region/24/departements/35").await.0, 404, "not in the région");
+        assert_eq!(get(&ars, &app, "/region/53/departements/35").await.0, 403);
 
         let zone = first_link(&html, "/region/24/zones/");
         let (status, html) = get(&ars, &app, &zone).await;
