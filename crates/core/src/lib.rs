@@ -15,5 +15,6 @@ pub mod matching;
 pub mod national;
 pub mod patients;
 pub mod refdata;
+pub mod snp;
 pub mod territory;
 pub mod text;
