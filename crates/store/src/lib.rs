@@ -14,6 +14,7 @@ mod migrate;
 mod model;
 mod national;
 mod patients;
+mod snp;
 mod structures;
 
 pub use adapters::{Store, connect};
@@ -25,6 +26,7 @@ pub use model::{
 
 pub use national::{NationalStore, StoredTaskForce};
 pub use patients::{CapacityRecord, PatientStore, RequestChange, RequestQuery, RequestRecord, RequestRow};
+pub use snp::{Booking, NewBooking, SnpStore, StoredAvailability};
 pub use structures::{
     LinkedProfessional, MemberRef, RelatedStructure, RollEntry, StructureEntry, StructureRow, StructureStore,
 };

@@ -10,6 +10,7 @@ mod directory;
 mod import_jobs;
 mod national;
 mod patients;
+mod snp;
 mod structures;
 
 use crate::migrate::{CREATE_BOOKKEEPING, Migration, POSTGRES, SQLITE};
