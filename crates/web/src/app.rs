@@ -21,6 +21,7 @@ pub mod directory_import;
 pub mod matching;
 pub mod national;
 pub mod patients;
+pub mod snp;
 pub mod structures;
 
 /// Who did what, for the audit log.

@@ -11,6 +11,7 @@ mod communes;
 mod cpts;
 mod directory;
 mod registry;
+mod snp;
 mod territory;
 
 use crate::app::{AccountView, CptsOverview, CptsRow, RoleCount};
@@ -55,6 +56,12 @@ pub fn routes() -> Router<AppState> {
         .route("/cpts/{id}/registry/matching", get(registry::preview).post(registry::send))
         .route("/cpts/{id}/registry/settings", get(registry::settings).put(registry::put_settings))
         .route("/cpts/{id}/registry/indicators", get(registry::indicators))
+        .route("/cpts/{id}/snp/availability/{professional}", get(snp::availability).put(snp::put_availability))
+        .route("/cpts/{id}/snp/slots", get(snp::slots))
+        .route("/cpts/{id}/snp/bookings", get(snp::bookings).post(snp::book))
+        .route("/cpts/{id}/snp/bookings/{booking}/cancel", axum::routing::post(snp::cancel))
+        .route("/cpts/{id}/snp/bookings/{booking}/outcome", axum::routing::post(snp::outcome))
+        .route("/cpts/{id}/snp/agenda.ics", get(snp::agenda))
         .route("/accounts", get(accounts::list_all).post(accounts::create_any))
         .route("/accounts/{id}", patch(accounts::update))
         .route("/audit", get(cpts::platform_audit))
@@ -104,6 +111,14 @@ pub fn routes() -> Router<AppState> {
         registry::settings,
         registry::put_settings,
         registry::indicators,
+        snp::availability,
+        snp::put_availability,
+        snp::slots,
+        snp::book,
+        snp::bookings,
+        snp::cancel,
+        snp::outcome,
+        snp::agenda,
         accounts::list_cpts_accounts,
         accounts::create_cpts_account,
         accounts::list_all,
@@ -145,6 +160,13 @@ pub fn routes() -> Router<AppState> {
         registry::RegistryIndicatorsBody,
         registry::RegistryCounts,
         registry::RegistryMonth,
+        snp::SnpAvailability,
+        snp::SnpAvailabilityBody,
+        snp::SnpSlot,
+        snp::SnpBooking,
+        snp::SnpBookingBody,
+        snp::SnpBooked,
+        snp::SnpOutcomeBody,
     )),
     modifiers(&BearerAuth)
 )]

@@ -19,4 +19,5 @@ mod oidc;
 mod openapi;
 mod pages;
 mod patients;
+mod snp;
 mod structures;
