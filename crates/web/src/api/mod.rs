@@ -10,6 +10,7 @@ mod aci_contract;
 mod communes;
 mod cpts;
 mod directory;
+mod fhir_slots;
 mod registry;
 mod snp;
 mod territory;
@@ -62,6 +63,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cpts/{id}/snp/bookings/{booking}/cancel", axum::routing::post(snp::cancel))
         .route("/cpts/{id}/snp/bookings/{booking}/outcome", axum::routing::post(snp::outcome))
         .route("/cpts/{id}/snp/agenda.ics", get(snp::agenda))
+        .route("/cpts/{id}/fhir/Slot", get(fhir_slots::slots))
         .route("/accounts", get(accounts::list_all).post(accounts::create_any))
         .route("/accounts/{id}", patch(accounts::update))
         .route("/audit", get(cpts::platform_audit))

@@ -395,6 +395,62 @@ pub async fn search(ctx: &Ctx<'_>, id: &str, search: &SlotSearch) -> Result<(Cpt
     Ok((cpts, hits))
 }
 
+/// A free slot as the SAS FHIR read API serves it: the expanded slot, its free places and its
+/// professional's directory entry.
+#[derive(Debug, Clone)]
+pub(crate) struct FreeSlot {
+    pub slot: maillage_core::snp::Slot,
+    /// Capacity minus the places taken (always > 0).
+    pub free: u32,
+    pub professional: maillage_core::directory::model::Professional,
+}
+
+/// Every free slot of the CPTS starting in `[from, to)` (not before now: a started slot is not
+/// offered), for the professionals named (all when `only` is `None`), sorted by start then
+/// professional. The same building blocks as [`search`] (stored publications expanded over the
+/// window, the places taken), without position or profession: professionals who left the
+/// directory offer nothing. The caller checks access and the window.
+pub(crate) async fn free_slots(
+    ctx: &Ctx<'_>,
+    cpts: &Cpts,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    only: Option<&[ProfessionalId]>,
+) -> Result<Vec<FreeSlot>, Failure> {
+    let from = from.max(ctx.state.now());
+    if to <= from {
+        return Ok(Vec::new());
+    }
+    let store = &ctx.state.store;
+    let directory: HashMap<ProfessionalId, maillage_core::directory::model::Professional> = store
+        .directory_export(&cpts.id, false)
+        .await?
+        .into_iter()
+        .filter_map(|e| Some((professional_id(&e.professional.national_id.national()).ok()?, e.professional)))
+        .collect();
+    let loads: HashMap<SlotId, u32> = store.slot_loads(&cpts.id, from, to).await?.into_iter().collect();
+    let mut found = Vec::new();
+    for stored in store.availabilities(&cpts.id).await? {
+        let p = stored.availability.professional;
+        if only.is_some_and(|list| !list.contains(&p)) {
+            continue;
+        }
+        let Some(professional) = directory.get(&p) else {
+            continue;
+        };
+        let slots = expand(&stored.availability, from, to)
+            .map_err(|e| Failure::Internal(format!("stored availability cannot be expanded: {e:?}")))?;
+        for slot in slots {
+            let free = u32::from(slot.capacity).saturating_sub(loads.get(&slot.id).copied().unwrap_or(0));
+            if free > 0 {
+                found.push(FreeSlot { slot, free, professional: professional.clone() });
+            }
+        }
+    }
+    found.sort_by_key(|f| (f.slot.start, f.slot.id.professional.0));
+    Ok(found)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Bookings
 

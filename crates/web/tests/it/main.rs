@@ -20,4 +20,5 @@ mod openapi;
 mod pages;
 mod patients;
 mod snp;
+mod snp_fhir;
 mod structures;
