@@ -26,7 +26,7 @@ pub use model::{
 
 pub use national::{NationalStore, StoredTaskForce};
 pub use patients::{CapacityRecord, PatientStore, RequestChange, RequestQuery, RequestRecord, RequestRow};
-pub use snp::{Booking, NewBooking, SnpStore, StoredAvailability};
+pub use snp::{Booking, NewBooking, NewRequest, RequestRef, SnpRequest, SnpStore, StoredAvailability};
 pub use structures::{
     LinkedProfessional, MemberRef, RelatedStructure, RollEntry, StructureEntry, StructureRow, StructureStore,
 };
@@ -97,6 +97,14 @@ pub trait CptsStore {
         id: &CptsId,
         communes: &[maillage_core::ids::InseeCode],
         now: chrono::DateTime<chrono::Utc>,
+    ) -> impl Future<Output = StoreResult<Cpts>> + Send;
+    /// Records (or clears) the CPTS's FINESS, with its audit event.
+    fn set_finess(
+        &self,
+        id: &CptsId,
+        finess: Option<&maillage_core::ids::Finess>,
+        now: chrono::DateTime<chrono::Utc>,
+        audit: &AuditEvent,
     ) -> impl Future<Output = StoreResult<Cpts>> + Send;
     /// CPTS whose territory includes the commune (overlaps are possible while projects form).
     fn cpts_of_commune(

@@ -19,9 +19,9 @@ macro_rules! migrations {
 
 // File names are `NNNN_name.sql`, NNNN being the version (checked by a test).
 pub(crate) const SQLITE: &[Migration] = migrations!("sqlite":
-    1 => "0001_cpts", 2 => "0002_accounts", 3 => "0003_aci", 4 => "0004_directory", 5 => "0005_account_professional", 6 => "0006_directory_counts", 7 => "0007_import_jobs", 8 => "0008_structures", 9 => "0009_patients", 10 => "0010_registry_settings", 11 => "0011_national", 12 => "0012_national_revision", 13 => "0013_snp");
+    1 => "0001_cpts", 2 => "0002_accounts", 3 => "0003_aci", 4 => "0004_directory", 5 => "0005_account_professional", 6 => "0006_directory_counts", 7 => "0007_import_jobs", 8 => "0008_structures", 9 => "0009_patients", 10 => "0010_registry_settings", 11 => "0011_national", 12 => "0012_national_revision", 13 => "0013_snp", 14 => "0014_snp_requests");
 pub(crate) const POSTGRES: &[Migration] = migrations!("postgres":
-    1 => "0001_cpts", 2 => "0002_accounts", 3 => "0003_aci", 4 => "0004_directory", 5 => "0005_account_professional", 6 => "0006_directory_counts", 7 => "0007_import_jobs", 8 => "0008_structures", 9 => "0009_patients", 10 => "0010_registry_settings", 11 => "0011_national", 12 => "0012_national_revision", 13 => "0013_snp");
+    1 => "0001_cpts", 2 => "0002_accounts", 3 => "0003_aci", 4 => "0004_directory", 5 => "0005_account_professional", 6 => "0006_directory_counts", 7 => "0007_import_jobs", 8 => "0008_structures", 9 => "0009_patients", 10 => "0010_registry_settings", 11 => "0011_national", 12 => "0012_national_revision", 13 => "0013_snp", 14 => "0014_snp_requests");
 
 pub(crate) const CREATE_BOOKKEEPING: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     version BIGINT PRIMARY KEY,

@@ -21,6 +21,9 @@ pub struct Cpts {
     pub name: String,
     /// Sorted by code.
     pub communes: Vec<InseeCode>,
+    /// Its FINESS (category 604), once the coordination records it: the SAS names the CPTS's
+    /// Organization by it (`1` + FINESS).
+    pub finess: Option<maillage_core::ids::Finess>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

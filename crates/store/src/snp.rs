@@ -10,6 +10,7 @@ use crate::model::{AuditEvent, CptsId};
 use chrono::{DateTime, Utc};
 use maillage_core::ids::InseeCode;
 use maillage_core::snp::booking::{Intake, Outcome, ReasonCategory, ReferrerKind};
+use maillage_core::snp::requests::{Closure, Destination, RequestFacts, RequestStatus};
 use maillage_core::snp::{Availability, Place, ProfessionalId, SlotId};
 use serde::Serialize;
 use std::future::Future;
@@ -23,12 +24,33 @@ pub struct StoredAvailability {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The request a booking orients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestRef {
+    /// A request taken now, recorded with the booking from its intake (received at the
+    /// booking's `created_at`).
+    New(String),
+    /// A request recorded earlier and still waiting (`Conflict` otherwise).
+    Waiting(String),
+}
+
+impl RequestRef {
+    pub fn id(&self) -> &str {
+        match self {
+            RequestRef::New(id) | RequestRef::Waiting(id) => id,
+        }
+    }
+}
+
 /// A booking to make. The slot is named by its id; its instants and capacity come from the
 /// professional's stored publication, expanded by core, never from the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewBooking {
     /// Chosen by the caller, so that its audit event can name it.
     pub id: String,
+    pub request: RequestRef,
+    /// Profession code of the slot's professional (`10` médecin…), counted by the indicators.
+    pub profession: Option<String>,
     pub slot: SlotId,
     pub reason: ReasonCategory,
     pub commune: InseeCode,
@@ -43,6 +65,8 @@ pub struct NewBooking {
 
 impl NewBooking {
     /// A booking of `slot` for a checked intake.
+    /// The request is new, named after the booking (`r-<booking id>`); the caller may change
+    /// `request` and set `profession`.
     pub fn from_intake(
         id: impl Into<String>,
         slot: SlotId,
@@ -50,8 +74,11 @@ impl NewBooking {
         now: DateTime<Utc>,
         by: impl Into<String>,
     ) -> Self {
+        let id = id.into();
         NewBooking {
-            id: id.into(),
+            request: RequestRef::New(format!("r-{id}")),
+            profession: None,
+            id,
             slot,
             reason: intake.reason,
             commune: intake.commune,
@@ -69,6 +96,8 @@ impl NewBooking {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Booking {
     pub id: String,
+    /// The request it orients (absent on bookings made before requests were recorded).
+    pub request: Option<String>,
     /// Names the professional and the place too.
     pub slot: SlotId,
     pub start: DateTime<Utc>,
@@ -85,6 +114,80 @@ pub struct Booking {
     pub cancelled_at: Option<DateTime<Utc>>,
     /// What became of the patient, and when it was recorded.
     pub outcome: Option<(Outcome, DateTime<Utc>)>,
+}
+
+/// A request to record without a slot: waiting (`closure` `None`) or closed at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRequest {
+    pub id: String,
+    pub received_at: DateTime<Utc>,
+    pub reason: ReasonCategory,
+    pub commune: InseeCode,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub referrer: ReferrerKind,
+    pub note: Option<String>,
+    pub created_by: String,
+    pub closure: Option<Closure>,
+}
+
+impl NewRequest {
+    pub fn from_intake(
+        id: impl Into<String>,
+        intake: &Intake,
+        now: DateTime<Utc>,
+        by: impl Into<String>,
+        closure: Option<Closure>,
+    ) -> Self {
+        NewRequest {
+            id: id.into(),
+            received_at: now,
+            reason: intake.reason,
+            commune: intake.commune,
+            phone: intake.phone.clone(),
+            email: intake.email.clone(),
+            referrer: intake.referrer,
+            note: intake.note.clone(),
+            created_by: by.into(),
+            closure,
+        }
+    }
+}
+
+/// A request as stored, with the outcome of its booking when it has one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SnpRequest {
+    pub id: String,
+    pub received_at: DateTime<Utc>,
+    pub reason: ReasonCategory,
+    pub commune: InseeCode,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub referrer: ReferrerKind,
+    pub note: Option<String>,
+    pub created_by: String,
+    pub status: RequestStatus,
+    pub destination: Option<Destination>,
+    pub booking: Option<String>,
+    pub appointment: Option<DateTime<Utc>>,
+    pub profession: Option<String>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub outcome: Option<Outcome>,
+}
+
+impl SnpRequest {
+    /// What the indicators count of it.
+    pub fn facts(&self) -> RequestFacts {
+        RequestFacts {
+            received_at: self.received_at,
+            reason: self.reason,
+            status: self.status,
+            destination: self.destination,
+            appointment: self.appointment,
+            profession: self.profession.clone(),
+            outcome: self.outcome.clone(),
+        }
+    }
 }
 
 pub trait SnpStore {
@@ -107,17 +210,19 @@ pub trait SnpStore {
     ) -> impl Future<Output = StoreResult<Option<StoredAvailability>>> + Send;
     /// Every publication of the CPTS, by professional: what its slot index is built from.
     fn availabilities(&self, cpts: &CptsId) -> impl Future<Output = StoreResult<Vec<StoredAvailability>>> + Send;
-    /// Takes one place in a published slot. `NotFound` if the professional publishes nothing in
-    /// this CPTS or the slot is not in their publication; `Conflict("slot full")` when its
-    /// capacity is reached; `Conflict` if the id is taken.
+    /// Takes one place in a published slot and orients its request (recorded with it when new).
+    /// `NotFound` if the professional publishes nothing in this CPTS or the slot is not in their
+    /// publication, or the waiting request does not exist; `Conflict("slot full")` when its
+    /// capacity is reached; `Conflict` if an id is taken or the request no longer waits.
     fn book(
         &self,
         cpts: &CptsId,
         booking: &NewBooking,
         audit: &AuditEvent,
     ) -> impl Future<Output = StoreResult<Booking>> + Send;
-    /// Cancels a booking and frees its place. `Conflict` if it is already cancelled or has an
-    /// outcome (the patient came, or not: the place was used).
+    /// Cancels a booking and frees its place; its request waits again for an orientation.
+    /// `Conflict` if it is already cancelled or has an outcome (the patient came, or not: the
+    /// place was used).
     fn cancel_booking(
         &self,
         cpts: &CptsId,
@@ -158,4 +263,58 @@ pub trait SnpStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> impl Future<Output = StoreResult<Vec<(SlotId, u32)>>> + Send;
+    /// Records a request taken without a slot. `Conflict` if the id is taken.
+    fn record_request(
+        &self,
+        cpts: &CptsId,
+        request: &NewRequest,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = StoreResult<SnpRequest>> + Send;
+    /// Closes a waiting request (sent elsewhere, or given up). `Conflict` if it no longer waits.
+    fn close_request(
+        &self,
+        cpts: &CptsId,
+        id: &str,
+        closure: &Closure,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = StoreResult<SnpRequest>> + Send;
+    fn request(&self, cpts: &CptsId, id: &str) -> impl Future<Output = StoreResult<SnpRequest>> + Send;
+    /// Requests received in `[from, to)`, by reception time then id.
+    fn requests(
+        &self,
+        cpts: &CptsId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<Vec<SnpRequest>>> + Send;
+    /// Requests waiting for an orientation, oldest first (at most `limit`).
+    fn waiting_requests(&self, cpts: &CptsId, limit: u32) -> impl Future<Output = StoreResult<Vec<SnpRequest>>> + Send;
+    /// Gives the professional a new calendar-feed token (its SHA-256, hex), replacing any older
+    /// one, which stops working.
+    fn put_feed_token(
+        &self,
+        cpts: &CptsId,
+        professional: ProfessionalId,
+        token_sha256: &str,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Revokes the professional's feed token (nothing to do if she has none).
+    fn revoke_feed_token(
+        &self,
+        cpts: &CptsId,
+        professional: ProfessionalId,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// When the professional's current feed token was made, if she has one.
+    fn feed_token_created(
+        &self,
+        cpts: &CptsId,
+        professional: ProfessionalId,
+    ) -> impl Future<Output = StoreResult<Option<DateTime<Utc>>>> + Send;
+    /// Whose feed a token (its SHA-256) opens.
+    fn feed_token_owner(
+        &self,
+        token_sha256: &str,
+    ) -> impl Future<Output = StoreResult<Option<(CptsId, ProfessionalId)>>> + Send;
 }

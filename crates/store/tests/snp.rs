@@ -4,11 +4,13 @@
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use maillage_core::ids::InseeCode;
 use maillage_core::snp::booking::{Outcome, ReasonCategory, ReferrerKind};
+use maillage_core::snp::requests::{Closure, Destination, RequestStatus};
 use maillage_core::snp::{
     Audience, AudienceSet, Availability, OneOffSlot, Place, ProfessionalId, SlotId, WeeklyRange, expand,
 };
 use maillage_store::{
-    AuditEvent, AuditStore, CptsId, CptsStore, NewBooking, NewCpts, SnpStore, Store, StoreError, connect,
+    AuditEvent, AuditStore, CptsId, CptsStore, NewBooking, NewCpts, NewRequest, RequestRef, SnpStore, Store,
+    StoreError, connect,
 };
 
 /// Monday 16 November 2026, Paris winter time (UTC+1).
@@ -73,6 +75,8 @@ fn slot(local: &str, place: char) -> SlotId {
 fn booking(id: &str, slot: SlotId) -> NewBooking {
     NewBooking {
         id: id.into(),
+        request: RequestRef::New(format!("r-{id}")),
+        profession: Some("10".into()),
         slot,
         reason: ReasonCategory::Fievre,
         commune: InseeCode::parse("41018").unwrap(),
@@ -254,12 +258,128 @@ async fn no_double_booking(store: &Store) {
     assert!(store.slot_loads(&id, at(0, 0), at(23, 0)).await.unwrap().contains(&(triple, 3)));
 }
 
+fn request(id: &str, closure: Option<Closure>) -> NewRequest {
+    NewRequest {
+        id: id.into(),
+        received_at: at(7, 10),
+        reason: ReasonCategory::DouleurAigue,
+        commune: InseeCode::parse("41018").unwrap(),
+        phone: Some("0600000000".into()),
+        email: None,
+        referrer: ReferrerKind::Pharmacie,
+        note: None,
+        created_by: "Claire Dupont".into(),
+        closure,
+    }
+}
+
+/// Requests: recorded with a booking or alone, oriented later, closed, reopened by a
+/// cancellation; the FINESS and the feed tokens.
+async fn requests_story(store: &Store) {
+    let (id, other) = two_cpts(store, "Demandes").await;
+    store.put_availability(&id, &publication(PRO), None, at(6, 0), &event(&id, "create", "p42")).await.unwrap();
+    let before = store.audit_count(Some(&id)).await.unwrap();
+
+    // Booked at once: the request is recorded with the booking, oriented.
+    let b1 = store.book(&id, &booking("b1", slot("0900", 'C')), &event(&id, "create", "b1")).await.unwrap();
+    assert_eq!(b1.request.as_deref(), Some("r-b1"));
+    let r1 = store.request(&id, "r-b1").await.unwrap();
+    assert_eq!(r1.status, RequestStatus::Orientee);
+    assert_eq!(
+        (r1.booking.as_deref(), r1.appointment, r1.profession.as_deref()),
+        (Some("b1"), Some(at(8, 0)), Some("10"))
+    );
+    assert_eq!(r1.received_at, at(7, 30));
+    assert!(matches!(store.request(&other, "r-b1").await, Err(StoreError::NotFound)), "tenant");
+
+    // Waiting, then booked; a second booking of the same request is refused.
+    let waiting = store.record_request(&id, &request("r2", None), &event(&id, "create", "r2")).await.unwrap();
+    assert_eq!(waiting.status, RequestStatus::EnAttente);
+    assert_eq!(
+        store.waiting_requests(&id, 10).await.unwrap().iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["r2"]
+    );
+    let mut b2 = booking("b2", slot("0930", 'C'));
+    b2.request = RequestRef::Waiting("r2".into());
+    store.book(&id, &b2, &event(&id, "create", "b2")).await.unwrap();
+    let mut again = booking("b2bis", slot("1000", 'C'));
+    again.request = RequestRef::Waiting("r2".into());
+    assert!(matches!(store.book(&id, &again, &event(&id, "create", "b2bis")).await, Err(StoreError::Conflict(_))));
+    assert!(
+        store.slot_loads(&id, at(0, 0), at(23, 0)).await.unwrap().iter().all(|(s, _)| *s != slot("1000", 'C')),
+        "the refused booking took no place"
+    );
+    again.request = RequestRef::Waiting("nope".into());
+    assert!(matches!(store.book(&id, &again, &event(&id, "create", "b2bis")).await, Err(StoreError::NotFound)));
+    assert!(store.waiting_requests(&id, 10).await.unwrap().is_empty());
+
+    // Cancelling the booking puts the request back in the queue; closing it ends it.
+    store.cancel_booking(&id, "b2", at(7, 40), &event(&id, "cancel", "b2")).await.unwrap();
+    let r2 = store.request(&id, "r2").await.unwrap();
+    assert_eq!((r2.status, r2.booking, r2.appointment), (RequestStatus::EnAttente, None, None));
+    let closed = store
+        .close_request(&id, "r2", &Closure::Reorientee(Destination::Urgences), at(7, 45), &event(&id, "update", "r2"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (closed.status, closed.destination, closed.closed_at),
+        (RequestStatus::Reorientee, Some(Destination::Urgences), Some(at(7, 45)))
+    );
+    assert!(matches!(
+        store.close_request(&id, "r2", &Closure::Abandonnee, at(7, 50), &event(&id, "update", "r2")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    // Recorded closed at once.
+    let r3 = store
+        .record_request(&id, &request("r3", Some(Closure::Abandonnee)), &event(&id, "create", "r3"))
+        .await
+        .unwrap();
+    assert_eq!((r3.status, r3.closed_at), (RequestStatus::Abandonnee, Some(at(7, 10))));
+    assert!(matches!(
+        store.record_request(&id, &request("r3", None), &event(&id, "create", "r3")).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    // The outcome of the booking comes with its request.
+    store.record_outcome(&id, "b1", &Outcome::Vu, at(9, 0), &event(&id, "update", "b1")).await.unwrap();
+    let all = store.requests(&id, at(0, 0), at(23, 0)).await.unwrap();
+    assert_eq!(all.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["r2", "r3", "r-b1"]);
+    assert_eq!(all[2].outcome, Some(Outcome::Vu));
+    assert!(all[2].facts().within_24h());
+    assert!(store.requests(&other, at(0, 0), at(23, 0)).await.unwrap().is_empty());
+    assert_eq!(store.audit_count(Some(&id)).await.unwrap(), before + 7, "every write audited, refusals not");
+
+    // FINESS.
+    let finess = maillage_core::ids::Finess::parse("410000012").unwrap();
+    let cpts = store.set_finess(&id, Some(&finess), at(8, 0), &event(&id, "update", "finess")).await.unwrap();
+    assert_eq!(cpts.finess, Some(finess));
+    assert_eq!(store.get_cpts(&id).await.unwrap().finess, Some(finess));
+    assert_eq!(store.get_cpts(&other).await.unwrap().finess, None);
+    let cleared = store.set_finess(&id, None, at(8, 1), &event(&id, "update", "finess")).await.unwrap();
+    assert_eq!(cleared.finess, None);
+
+    // Feed tokens: one per professional, a new one replaces the old.
+    assert_eq!(store.feed_token_created(&id, PRO).await.unwrap(), None);
+    store.put_feed_token(&id, PRO, "aa", at(8, 0), &event(&id, "create", "feed")).await.unwrap();
+    assert_eq!(store.feed_token_owner("aa").await.unwrap(), Some((id.clone(), PRO)));
+    store.put_feed_token(&id, PRO, "bb", at(8, 5), &event(&id, "create", "feed")).await.unwrap();
+    assert_eq!(store.feed_token_owner("aa").await.unwrap(), None);
+    assert_eq!(store.feed_token_created(&id, PRO).await.unwrap(), Some(at(8, 5)));
+    assert!(matches!(
+        store.put_feed_token(&other, PRO, "bb", at(8, 6), &event(&other, "create", "feed")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    store.revoke_feed_token(&id, PRO, &event(&id, "delete", "feed")).await.unwrap();
+    assert_eq!(store.feed_token_owner("bb").await.unwrap(), None);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_snp() {
     let dir = std::env::temp_dir().join(format!("maillage-store-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let store = connect(&format!("sqlite:{}", dir.join("test.sqlite").display())).await.unwrap();
     snp_story(&store).await;
+    requests_story(&store).await;
     no_double_booking(&store).await;
     store.close().await;
     std::fs::remove_dir_all(&dir).unwrap();
@@ -278,6 +398,7 @@ async fn postgres_snp() {
     let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(b, _)| b);
     let store = connect(&format!("{base}/{db}")).await.unwrap();
     snp_story(&store).await;
+    requests_story(&store).await;
     no_double_booking(&store).await;
     store.close().await;
     sqlx::query(&format!("DROP DATABASE {db} WITH (FORCE)")).execute(&admin).await.unwrap();

@@ -6,7 +6,8 @@
 //! - [`availability`]: weekly ranges, one-off slots, closures, cancellations and their checks;
 //! - [`expand`]: concrete slots in a UTC window, with stable ids;
 //! - [`search`]: an index of free slots answering "the best N near this commune" in microseconds;
-//! - [`booking`]: the intake form, outcomes, and iCalendar confirmations and feeds.
+//! - [`booking`]: the intake form, outcomes, and iCalendar confirmations and feeds;
+//! - [`requests`]: the desk's requests, their orientation, and the SNP indicators.
 //!
 //! Everything is pure: the caller passes `now`. `docs/snp.md` describes the model, the
 //! clock-change rules and the search algorithm with its figures.
@@ -15,6 +16,7 @@ pub mod availability;
 pub mod booking;
 pub mod expand;
 pub mod paris;
+pub mod requests;
 pub mod search;
 
 pub use availability::{

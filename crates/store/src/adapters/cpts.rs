@@ -1,11 +1,20 @@
 //! CPTS registry SQL.
 
 use super::{PgStore, SqliteStore, Store, conflict_or, delegate, parse_code, settle};
-use crate::model::{Cpts, CptsId, CptsSummary, NewCpts};
+use crate::model::{AuditEvent, Cpts, CptsId, CptsSummary, NewCpts};
 use crate::{CptsStore, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
-use maillage_core::ids::InseeCode;
+use maillage_core::ids::{Finess, InseeCode};
 use sqlx::Row;
+
+fn finess_of<R: Row>(row: &R) -> StoreResult<Option<Finess>>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let text: Option<String> = row.try_get("finess")?;
+    text.map(|t| Finess::parse(&t).map_err(|e| StoreError::Corrupt(format!("cpts finess {t:?}: {e}")))).transpose()
+}
 
 macro_rules! cpts_sql {
     ($store:ty) => {
@@ -38,7 +47,7 @@ macro_rules! cpts_sql {
             }
 
             async fn get_cpts(&self, id: &CptsId) -> StoreResult<Cpts> {
-                let row = sqlx::query("SELECT id, name, created_at, updated_at FROM cpts WHERE id = $1")
+                let row = sqlx::query("SELECT id, name, finess, created_at, updated_at FROM cpts WHERE id = $1")
                     .bind(id.as_str())
                     .fetch_optional(&self.pool)
                     .await?
@@ -53,6 +62,7 @@ macro_rules! cpts_sql {
                     id: id.clone(),
                     name: row.try_get("name")?,
                     communes: codes.iter().map(|c| parse_code(c)).collect::<StoreResult<_>>()?,
+                    finess: finess_of(&row)?,
                     created_at: row.try_get("created_at")?,
                     updated_at: row.try_get("updated_at")?,
                 })
@@ -78,9 +88,10 @@ macro_rules! cpts_sql {
             }
 
             async fn list_cpts_full(&self) -> StoreResult<Vec<Cpts>> {
-                let rows = sqlx::query("SELECT id, name, created_at, updated_at FROM cpts ORDER BY lower(name), id")
-                    .fetch_all(&self.pool)
-                    .await?;
+                let rows =
+                    sqlx::query("SELECT id, name, finess, created_at, updated_at FROM cpts ORDER BY lower(name), id")
+                        .fetch_all(&self.pool)
+                        .await?;
                 let links =
                     sqlx::query("SELECT cpts_id, commune_code FROM cpts_commune ORDER BY cpts_id, commune_code")
                         .fetch_all(&self.pool)
@@ -97,6 +108,7 @@ macro_rules! cpts_sql {
                             id: CptsId::parse(&id).ok_or_else(|| StoreError::Corrupt(format!("cpts id {id:?}")))?,
                             name: r.try_get("name")?,
                             communes: communes.remove(&id).unwrap_or_default(),
+                            finess: finess_of(r)?,
                             created_at: r.try_get("created_at")?,
                             updated_at: r.try_get("updated_at")?,
                         })
@@ -140,6 +152,31 @@ macro_rules! cpts_sql {
                 self.get_cpts(id).await
             }
 
+            async fn set_finess(
+                &self,
+                id: &CptsId,
+                finess: Option<&Finess>,
+                now: DateTime<Utc>,
+                audit: &AuditEvent,
+            ) -> StoreResult<Cpts> {
+                let mut tx = self.pool.begin().await?;
+                let result = async {
+                    let updated = sqlx::query("UPDATE cpts SET finess = $2, updated_at = $3 WHERE id = $1")
+                        .bind(id.as_str())
+                        .bind(finess.map(|f| f.as_str().to_owned()))
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    if updated.rows_affected() == 0 {
+                        return Err(StoreError::NotFound);
+                    }
+                    Self::insert_audit(&mut tx, audit).await
+                }
+                .await;
+                settle(tx, result).await?;
+                self.get_cpts(id).await
+            }
+
             async fn cpts_of_commune(&self, code: &InseeCode) -> StoreResult<Vec<CptsId>> {
                 let ids: Vec<String> =
                     sqlx::query_scalar("SELECT cpts_id FROM cpts_commune WHERE commune_code = $1 ORDER BY cpts_id")
@@ -170,6 +207,15 @@ impl CptsStore for Store {
     }
     async fn replace_territory(&self, id: &CptsId, communes: &[InseeCode], now: DateTime<Utc>) -> StoreResult<Cpts> {
         delegate!(self, s => s.replace_territory(id, communes, now))
+    }
+    async fn set_finess(
+        &self,
+        id: &CptsId,
+        finess: Option<&Finess>,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<Cpts> {
+        delegate!(self, s => s.set_finess(id, finess, now, audit))
     }
     async fn cpts_of_commune(&self, code: &InseeCode) -> StoreResult<Vec<CptsId>> {
         delegate!(self, s => s.cpts_of_commune(code))
