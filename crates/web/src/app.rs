@@ -22,6 +22,7 @@ pub mod matching;
 pub mod national;
 pub mod patients;
 pub mod snp;
+pub mod snp_desk;
 pub mod structures;
 
 /// Who did what, for the audit log.

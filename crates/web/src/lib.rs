@@ -43,6 +43,8 @@ pub fn router(state: AppState) -> Router {
         .route("/deconnexion", post(auth::login::logout))
         .route("/auth/oidc/start", get(auth::oidc::start))
         .route("/auth/oidc/callback", get(auth::oidc::callback))
+        // A professional's calendar through her secret address (no login).
+        .route("/calendrier/{file}", get(pages::snp_desk::feed))
         .route("/cpts/{id}", get(cpts::home))
         .route("/cpts/{id}/territoire", get(cpts::territory).post(cpts::update_territory))
         .route("/cpts/{id}/journal", get(cpts::journal))
@@ -99,6 +101,32 @@ pub fn router(state: AppState) -> Router {
         .route("/cpts/{id}/acces-soins/mes-patients", get(pages::matching::own_patients))
         .route("/cpts/{id}/acces-soins/mes-patients/{rid}", post(pages::matching::answer))
         .route("/cpts/{id}/acces-soins/indicateurs", get(pages::matching::indicators))
+        // Same-day care: operator console
+        .route("/cpts/{id}/soins-non-programmes", get(pages::snp_console::console).post(pages::snp_console::search))
+        .route("/cpts/{id}/soins-non-programmes/reserver", post(pages::snp_console::book))
+        .route(
+            "/cpts/{id}/soins-non-programmes/reservations/{booking}/confirmation",
+            get(pages::snp_console::confirmation),
+        )
+        .route("/cpts/{id}/soins-non-programmes/reservations/{booking}/rendez-vous.ics", get(pages::snp_console::ics))
+        // Same-day care: agenda, bookings and availability
+        .route("/cpts/{id}/soins-non-programmes/agenda", get(pages::snp_agenda::agenda))
+        .route("/cpts/{id}/soins-non-programmes/agenda.ics", get(pages::snp_agenda::agenda_ics))
+        .route("/cpts/{id}/soins-non-programmes/agenda/{booking}/annuler", post(pages::snp_agenda::cancel))
+        .route("/cpts/{id}/soins-non-programmes/agenda/{booking}/issue", post(pages::snp_agenda::outcome))
+        .route("/cpts/{id}/soins-non-programmes/disponibilites", get(pages::snp_agenda::publishers))
+        .route(
+            "/cpts/{id}/soins-non-programmes/disponibilites/{nid}",
+            get(pages::snp_agenda::editor).post(pages::snp_agenda::save),
+        )
+        // Same-day care: the coordination's dashboard and the desk's requests
+        .route("/cpts/{id}/soins-non-programmes/tableau-de-bord", get(pages::snp_desk::dashboard))
+        .route("/cpts/{id}/soins-non-programmes/tableau-de-bord/finess", post(pages::snp_desk::save_finess))
+        .route("/cpts/{id}/soins-non-programmes/agenda/abonnement", post(pages::snp_desk::subscribe))
+        .route("/cpts/{id}/soins-non-programmes/demandes", get(pages::snp_desk::waiting))
+        .route("/cpts/{id}/soins-non-programmes/demandes/{rid}", get(pages::snp_desk::show))
+        .route("/cpts/{id}/soins-non-programmes/demandes/{rid}/reserver", post(pages::snp_desk::book))
+        .route("/cpts/{id}/soins-non-programmes/demandes/{rid}/clore", post(pages::snp_desk::close))
         .route("/cpts/{id}/inscription", get(pages::patients_public::page).post(pages::patients_public::submit))
         .route("/admin", get(admin::home))
         .route("/admin/cpts", post(admin::create_cpts))

@@ -268,7 +268,7 @@ fn monday(d: NaiveDate) -> NaiveDate {
 fn sorted_counts<K: Ord + Clone>(map: BTreeMap<K, u64>) -> Vec<(K, u64)> {
     let mut v: Vec<(K, u64)> = map.into_iter().collect();
     // Most first; ties in key order (the map's), so the result is deterministic.
-    v.sort_by(|a, b| b.1.cmp(&a.1));
+    v.sort_by_key(|e| std::cmp::Reverse(e.1));
     v
 }
 

@@ -337,11 +337,19 @@ pub fn slot_bundle(cpts: &Cpts, base: &str, self_url: &str, query: &SlotQuery, s
         ));
     }
     if total > 0 && query.include_organization {
-        // The store knows no FINESS for a CPTS: the organization is named only.
-        entries.push(entry(
-            json!({ "resourceType": "Organization", "id": organization_id, "active": true, "name": cpts.name }),
-            "include",
-        ));
+        // Named by `1` + FINESS (IDNST) once the coordination has recorded it; by name only before.
+        let mut organization =
+            json!({ "resourceType": "Organization", "id": organization_id, "active": true, "name": cpts.name });
+        if let Some(finess) = &cpts.finess {
+            organization["identifier"] = json!([{
+                "use": "official",
+                "system": maillage_core::ids::IDNST_SYSTEM,
+                "value": format!("1{finess}"),
+            }]);
+            organization["type"] =
+                json!([{ "coding": [{ "system": TRE_R66_CATEGORIE_ETABLISSEMENT, "code": CPTS_CATEGORY }] }]);
+        }
+        entries.push(entry(organization, "include"));
     }
     json!({
         "resourceType": "Bundle",

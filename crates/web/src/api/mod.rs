@@ -13,6 +13,7 @@ mod directory;
 mod fhir_slots;
 mod registry;
 mod snp;
+mod snp_desk;
 mod territory;
 
 use crate::app::{AccountView, CptsOverview, CptsRow, RoleCount};
@@ -63,6 +64,16 @@ pub fn routes() -> Router<AppState> {
         .route("/cpts/{id}/snp/bookings/{booking}/cancel", axum::routing::post(snp::cancel))
         .route("/cpts/{id}/snp/bookings/{booking}/outcome", axum::routing::post(snp::outcome))
         .route("/cpts/{id}/snp/agenda.ics", get(snp::agenda))
+        .route("/cpts/{id}/snp/requests", get(snp_desk::list).post(snp_desk::record))
+        .route("/cpts/{id}/snp/requests/waiting", get(snp_desk::waiting))
+        .route("/cpts/{id}/snp/requests/{request}/close", axum::routing::post(snp_desk::close))
+        .route("/cpts/{id}/snp/requests/{request}/book", axum::routing::post(snp_desk::book))
+        .route("/cpts/{id}/snp/indicators", get(snp_desk::indicators))
+        .route(
+            "/cpts/{id}/snp/feed-token",
+            axum::routing::post(snp_desk::new_feed_token).delete(snp_desk::revoke_feed_token),
+        )
+        .route("/cpts/{id}/finess", axum::routing::put(snp_desk::put_finess))
         .route("/cpts/{id}/fhir/Slot", get(fhir_slots::slots))
         .route("/accounts", get(accounts::list_all).post(accounts::create_any))
         .route("/accounts/{id}", patch(accounts::update))
@@ -121,6 +132,15 @@ pub fn routes() -> Router<AppState> {
         snp::cancel,
         snp::outcome,
         snp::agenda,
+        snp_desk::record,
+        snp_desk::list,
+        snp_desk::waiting,
+        snp_desk::close,
+        snp_desk::book,
+        snp_desk::indicators,
+        snp_desk::put_finess,
+        snp_desk::new_feed_token,
+        snp_desk::revoke_feed_token,
         accounts::list_cpts_accounts,
         accounts::create_cpts_account,
         accounts::list_all,
@@ -169,6 +189,16 @@ pub fn routes() -> Router<AppState> {
         snp::SnpBookingBody,
         snp::SnpBooked,
         snp::SnpOutcomeBody,
+        snp_desk::SnpRequestView,
+        snp_desk::SnpRequestBody,
+        snp_desk::SnpCloseBody,
+        snp_desk::SnpBookRequestBody,
+        snp_desk::SnpTally,
+        snp_desk::SnpCount,
+        snp_desk::SnpWeek,
+        snp_desk::SnpIndicatorsView,
+        snp_desk::SnpFinessBody,
+        snp_desk::SnpFeedAddress,
     )),
     modifiers(&BearerAuth)
 )]

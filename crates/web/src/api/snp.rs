@@ -303,6 +303,8 @@ pub async fn slots(
 #[derive(Serialize, ToSchema)]
 pub struct SnpBooking {
     id: String,
+    /// The request it orients.
+    request: Option<String>,
     slot: String,
     /// Directory national id (`8` + RPPS).
     professional: String,
@@ -348,6 +350,7 @@ impl From<BookingView> for SnpBooking {
         };
         SnpBooking {
             id: b.id,
+            request: b.request,
             slot: b.slot.to_string(),
             professional: v.professional,
             professional_name: v.professional_name,
@@ -437,7 +440,13 @@ pub async fn book(
         note: body.note,
     };
     let booked = uc::book(&c, &id, &body.slot, &form).await?;
-    Ok((StatusCode::CREATED, Json(SnpBooked { booking: booked.view.into(), ics: booked.ics })))
+    Ok((StatusCode::CREATED, Json(booked.into())))
+}
+
+impl From<uc::Booked> for SnpBooked {
+    fn from(b: uc::Booked) -> Self {
+        SnpBooked { booking: b.view.into(), ics: b.ics }
+    }
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -24,6 +24,7 @@
 
 use super::{Ctx, Need, allowed, load_cpts};
 use crate::error::{ErrorDetail, Failure};
+use crate::state::AppState;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use maillage_core::directory::model::{NationalId, effective};
 use maillage_core::geo::LatLon;
@@ -125,10 +126,10 @@ pub struct ProfessionalInfo {
     pub position: Option<LatLon>,
 }
 
-fn info_of(ctx: &Ctx<'_>, entry: &maillage_store::DirectoryEntry) -> ProfessionalInfo {
+fn info_of(state: &AppState, entry: &maillage_store::DirectoryEntry) -> ProfessionalInfo {
     let shown = effective(&entry.professional, &entry.corrections);
     let commune = shown.places.iter().find_map(|p| p.commune_code.value);
-    let known = commune.and_then(|c| ctx.state.reference.commune(c.as_str()));
+    let known = commune.and_then(|c| state.reference.commune(c.as_str()));
     ProfessionalInfo {
         name: super::patients::professional_name(&entry.professional),
         profession: entry.professional.profession_code.parse().ok(),
@@ -139,8 +140,12 @@ fn info_of(ctx: &Ctx<'_>, entry: &maillage_store::DirectoryEntry) -> Professiona
 
 /// One professional of the CPTS's directory (404 if the directory does not list her).
 async fn professional_info(ctx: &Ctx<'_>, cpts: &Cpts, p: ProfessionalId) -> Result<ProfessionalInfo, Failure> {
-    let entry = ctx.state.store.directory_entry(&cpts.id, &national_id(p)).await?;
-    Ok(info_of(ctx, &entry))
+    professional_info_in(ctx.state, cpts, p).await
+}
+
+async fn professional_info_in(state: &AppState, cpts: &Cpts, p: ProfessionalId) -> Result<ProfessionalInfo, Failure> {
+    let entry = state.store.directory_entry(&cpts.id, &national_id(p)).await?;
+    Ok(info_of(state, &entry))
 }
 
 /// Every professional of the CPTS's directory (one bulk read), by core id.
@@ -148,7 +153,7 @@ async fn directory(ctx: &Ctx<'_>, cpts: &Cpts) -> Result<HashMap<ProfessionalId,
     let entries = ctx.state.store.directory_export(&cpts.id, false).await?;
     Ok(entries
         .iter()
-        .filter_map(|e| Some((professional_id(&e.professional.national_id.national()).ok()?, info_of(ctx, e))))
+        .filter_map(|e| Some((professional_id(&e.professional.national_id.national()).ok()?, info_of(ctx.state, e))))
         .collect())
 }
 
@@ -182,7 +187,7 @@ fn field_error(field: &'static str, en: impl Into<String>, fr: impl Into<String>
 }
 
 /// A refused request: one French sentence and each problem in `details`.
-fn refused(what_fr: &str, errors: &[FieldError]) -> Failure {
+pub(crate) fn refused(what_fr: &str, errors: &[FieldError]) -> Failure {
     let fr = errors.iter().map(|e| format!("{} : {}", field_fr(e.field), e.fr)).collect::<Vec<_>>().join(" ; ");
     let en = errors.iter().map(|e| format!("{}: {}", e.field, e.en)).collect::<Vec<_>>().join("; ");
     Failure::invalid("invalid_form", format!("{what_fr} — {fr}."), en).with_details(
@@ -469,7 +474,7 @@ pub struct Booked {
     pub ics: String,
 }
 
-fn new_booking_id() -> String {
+pub(crate) fn new_booking_id() -> String {
     let bytes: [u8; 8] = rand::random();
     format!("b-{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
 }
@@ -515,6 +520,26 @@ pub async fn book(ctx: &Ctx<'_>, id: &str, slot: &str, intake: &IntakeForm) -> R
             return Err(refused("La réservation n'est pas enregistrée", &errors));
         }
     };
+    let detail = format!(
+        "réservation du créneau {slot_id} (motif : {}, commune {}, adressé par : {})",
+        intake.reason.fr(),
+        intake.commune.as_str(),
+        intake.referrer.fr()
+    );
+    let new = NewBooking::from_intake(new_booking_id(), slot_id, &intake, now, ctx.principal.label());
+    place_booking(ctx, &cpts, new, detail).await
+}
+
+/// Books `new` (its request recorded with it, or a waiting one) once the slot is checked not
+/// started; the professional's profession is recorded for the indicators.
+pub(crate) async fn place_booking(
+    ctx: &Ctx<'_>,
+    cpts: &Cpts,
+    mut new: NewBooking,
+    detail: String,
+) -> Result<Booked, Failure> {
+    let now = ctx.state.now();
+    let slot_id = new.slot;
     let start = slot_id.start().ok_or(Failure::NotFound)?;
     if start < now {
         return Err(Failure::invalid(
@@ -523,15 +548,9 @@ pub async fn book(ctx: &Ctx<'_>, id: &str, slot: &str, intake: &IntakeForm) -> R
             "the slot has already started",
         ));
     }
-    let booking_id = new_booking_id();
-    let detail = format!(
-        "réservation du créneau {slot_id} (motif : {}, commune {}, adressé par : {})",
-        intake.reason.fr(),
-        intake.commune.as_str(),
-        intake.referrer.fr()
-    );
-    let audit = ctx.event(Some(&cpts.id), "create", "snp_booking", &booking_id, detail);
-    let new = NewBooking::from_intake(booking_id, slot_id, &intake, now, ctx.principal.label());
+    let info = professional_info(ctx, cpts, slot_id.professional).await.ok();
+    new.profession = info.as_ref().and_then(|i| i.profession.map(|c| c.as_str().to_owned()));
+    let audit = ctx.event(Some(&cpts.id), "create", "snp_booking", &new.id, detail);
     let booking = ctx.state.store.book(&cpts.id, &new, &audit).await.map_err(|e| match e {
         StoreError::Conflict(en) if en.contains("full") => Failure::Conflict {
             fr: "Ce créneau est complet : il n'a plus de place libre. Relancez la recherche et choisissez-en un autre."
@@ -540,8 +559,7 @@ pub async fn book(ctx: &Ctx<'_>, id: &str, slot: &str, intake: &IntakeForm) -> R
         },
         other => other.into(),
     })?;
-    let info = professional_info(ctx, &cpts, slot_id.professional).await.ok();
-    let ics = confirmation_ics(&ics_event(&cpts, &booking, info.as_ref()), now);
+    let ics = confirmation_ics(&ics_event(cpts, &booking, info.as_ref()), now);
     Ok(Booked {
         view: BookingView {
             professional: national_id(slot_id.professional),
@@ -684,16 +702,35 @@ pub async fn agenda_ics(ctx: &Ctx<'_>, id: &str, professional: Option<&str>) -> 
     if !caller.may_act_for(p) {
         return Err(Failure::Forbidden);
     }
-    let info = professional_info(ctx, &cpts, p).await?;
-    let now = ctx.state.now();
-    let list = ctx
-        .state
+    let (feed, events) = feed_of(ctx.state, &cpts, p).await?;
+    let detail = format!("agenda iCalendar : {events} rendez-vous");
+    ctx.audit(Some(&cpts.id), "read", "snp_agenda", &national_id(p), detail).await?;
+    Ok(feed)
+}
+
+/// The feed and how many events it has.
+async fn feed_of(state: &AppState, cpts: &Cpts, p: ProfessionalId) -> Result<(String, usize), Failure> {
+    let info = professional_info_in(state, cpts, p).await?;
+    let now = state.now();
+    let list = state
         .store
         .bookings_of(&cpts.id, p, now - Duration::days(FEED_PAST_DAYS), now + Duration::days(FEED_FUTURE_DAYS))
         .await?;
     let events: Vec<IcsEvent> =
-        list.iter().filter(|b| b.cancelled_at.is_none()).map(|b| ics_event(&cpts, b, Some(&info))).collect();
-    let detail = format!("agenda iCalendar : {} rendez-vous", events.len());
-    ctx.audit(Some(&cpts.id), "read", "snp_agenda", &national_id(p), detail).await?;
-    Ok(feed_ics(&format!("SNP – {}", info.name), &events, now))
+        list.iter().filter(|b| b.cancelled_at.is_none()).map(|b| ics_event(cpts, b, Some(&info))).collect();
+    Ok((feed_ics(&format!("SNP – {}", info.name), &events, now), events.len()))
+}
+
+/// The feed of a professional read through her secret address (no login): audited in the
+/// CPTS's log with no account.
+pub(crate) async fn feed_for(
+    state: &AppState,
+    request_id: &str,
+    cpts: &Cpts,
+    p: ProfessionalId,
+) -> Result<String, Failure> {
+    let (feed, events) = feed_of(state, cpts, p).await?;
+    let detail = format!("agenda iCalendar par l'adresse d'abonnement : {events} rendez-vous");
+    super::record(state, None, Some(&cpts.id), "read", "snp_agenda", &national_id(p), request_id, detail).await?;
+    Ok(feed)
 }

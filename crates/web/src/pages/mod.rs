@@ -15,6 +15,9 @@ pub mod memberships;
 pub mod national;
 pub mod patients;
 pub mod patients_public;
+pub mod snp_agenda;
+pub mod snp_console;
+pub mod snp_desk;
 pub mod structures;
 
 use crate::app::{AccountView, CptsOverview, CptsRow};
@@ -143,6 +146,13 @@ pub fn object_fr(object: &str) -> &str {
         "patient_request" => "Demande de médecin traitant",
         "patient_registry" => "Registre des patients sans médecin traitant",
         "doctor_capacity" => "Places d'un médecin",
+        "snp_availability" => "Disponibilités de soins non programmés",
+        "snp_booking" => "Rendez-vous de soins non programmés",
+        "snp_bookings" => "Liste des rendez-vous de soins non programmés",
+        "snp_request" => "Demande de soins non programmés",
+        "snp_requests" => "Liste des demandes de soins non programmés",
+        "snp_agenda" => "Calendrier de soins non programmés",
+        "snp_feed_token" => "Adresse d'abonnement au calendrier",
         other => other,
     }
 }
@@ -252,6 +262,12 @@ fn role_navigation(principal: &Principal) -> Vec<NavItem> {
                 nav.push(link("Accès aux soins", format!("{base}/acces-soins/mes-patients")));
             } else {
                 nav.push(soon("Accès aux soins"));
+            }
+            // Same-day care: the operators' console, a member professional's agenda.
+            if authorize(principal.role(), Action::EditCpts(scope)).is_ok() {
+                nav.push(link("Soins non programmés", format!("{base}/soins-non-programmes")));
+            } else if matches!(principal.role(), Role::MemberProfessional { .. }) {
+                nav.push(link("Soins non programmés", format!("{base}/soins-non-programmes/agenda")));
             }
             nav.extend([soon("Parcours"), soon("Prévention"), soon("Crise"), soon("Qualité"), soon("Accompagnement")]);
             if authorize(principal.role(), Action::ViewContract(scope)).is_ok() {

@@ -1073,3 +1073,103 @@ async fn coordinator_matches_a_patient_and_the_gp_accepts_in_the_browser() {
     .await;
     browser.close().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Same-day care: the operator takes a request on the phone and books with the keyboard
+
+#[tokio::test]
+async fn operator_books_a_same_day_slot_in_the_browser() {
+    use maillage_store::SnpStore;
+    /// Characters typed on whatever has the focus, as a person types them.
+    async fn type_keys(browser: &Browser, text: &str) {
+        let mut actions = KeyActions::new("clavier".into());
+        for c in text.chars() {
+            actions = actions.then(KeyAction::Down { value: c }).then(KeyAction::Up { value: c });
+        }
+        browser.client.perform_actions(actions).await.must("type");
+    }
+    let app = spawn_app(Engine::Sqlite).await;
+    let store = crate::directory::seed_directory(&app).await;
+    let b = app.cpts("blaisois").clone();
+    // Dr Martin (Blois) publishes Tuesday mornings and afternoons; today is Tuesday 24 November
+    // 2026, 10:00 in Paris.
+    let availability: maillage_core::snp::Availability = serde_json::from_value(json!({
+        "professional": 10001234567u64,
+        "weekly": [
+            { "weekday": "Tue", "start": "09:30:00", "end": "10:30:00", "slot_minutes": 30, "capacity": 1,
+              "place": "cabinet", "audiences": ["snp"], "valid_from": "2026-11-01", "valid_until": null },
+            { "weekday": "Tue", "start": "14:00:00", "end": "16:00:00", "slot_minutes": 30, "capacity": 1,
+              "place": "cabinet", "audiences": ["snp"], "valid_from": "2026-11-01", "valid_until": null }
+        ],
+        "one_off": [], "closures": [], "cancellations": []
+    }))
+    .unwrap();
+    let event = crate::patients::system_event(&b);
+    store.put_availability(&b, &availability, None, event.at, &event).await.unwrap();
+    let console = format!("/cpts/{b}/soins-non-programmes");
+    let Some(browser) = Browser::start("soins-non-programmes", &app).await else { return };
+    bounded("soins-non-programmes", async {
+        browser.log_in("coordinator", false).await;
+        let link = browser.client.find(Locator::LinkText("Soins non programmés")).await.must("the nav entry");
+        link.click().await.must("open the console");
+        browser.wait_location("the console", |p| p == console).await;
+        assert!(browser.text_of("h1").await.starts_with("Soins non programmés"));
+        assert_eq!(browser.script("return document.activeElement.id").await, json!("motif"), "autofocus");
+        browser.script("window.maillageMarqueur = 'avant'; return true;").await;
+
+        // The request, with the keyboard: a letter picks the reason, Tab moves on, the commune
+        // is typed by its name.
+        type_keys(&browser, "f").await;
+        browser.press(Key::Tab).await;
+        type_keys(&browser, "Blois").await;
+        browser.press(Key::Tab).await;
+        type_keys(&browser, "06 12 34 56 78").await;
+        browser.press(Key::Tab).await;
+        browser.press(Key::Tab).await;
+        assert_eq!(browser.script("return document.activeElement.id").await, json!("oriente_par"));
+        type_keys(&browser, "r").await;
+        let picked = browser.script("return [motif.value, oriente_par.value, telephone.value]").await;
+        assert_eq!(picked, json!(["fievre", "regulation", "06 12 34 56 78"]));
+        let note = browser.find("#note").await;
+        note.send_keys("Fièvre depuis hier").await.must("type the note");
+        note.send_keys(&Key::Enter).await.must("Enter searches");
+        browser
+            .wait_script(
+                "the results",
+                "const rows = document.querySelectorAll('#resultats-snp tbody tr');
+                 return rows.length === 5 && rows[0].textContent.includes('mar. 24 nov. 10:00');",
+            )
+            .await;
+        assert_eq!(browser.script("return window.maillageMarqueur").await, json!("avant"), "no full page load");
+        assert_eq!(browser.location().await, console, "no patient data in the URL");
+        let first = browser.texts_of("#resultats-snp tbody tr:first-child td, #resultats-snp tbody tr:first-child th").await;
+        assert_eq!(first, ["Réserver (1)", "mar. 24 nov. 10:00", "Dr Élise Martin Médecin", "au cabinet, Blois", "0,0 km", "1"]);
+        browser.screenshot("console").await;
+
+        // Alt+1 books the first slot.
+        let actions = KeyActions::new("clavier".into())
+            .then(KeyAction::Down { value: Key::Alt.into() })
+            .then(KeyAction::Down { value: '1' })
+            .then(KeyAction::Up { value: '1' })
+            .then(KeyAction::Up { value: Key::Alt.into() });
+        browser.client.perform_actions(actions).await.must("Alt+1");
+        browser.wait_location("the confirmation", |p| p.ends_with("/confirmation")).await;
+        assert_eq!(browser.text_of("h1").await, "Rendez-vous réservé");
+        let text = browser.text_of("#texte-patient").await;
+        assert!(
+            text.contains("Votre rendez-vous de soins non programmés est réservé le mardi 24 novembre 2026 à 10:00 avec Dr Élise Martin (médecin), au cabinet"),
+            "{text}"
+        );
+        assert_eq!(browser.script("return document.activeElement.textContent").await, json!("Nouvelle demande"));
+        assert!(!browser.find_all("a[href$='/rendez-vous.ics']").await.is_empty(), "the .ics link");
+        browser.screenshot("confirmation").await;
+
+        // Enter on « Nouvelle demande »: an empty console again.
+        browser.press(Key::Enter).await;
+        browser.wait_location("a new request", |p| p == console).await;
+        assert_eq!(browser.script("return motif.value + telephone.value").await, json!(""));
+        browser.assert_clean_console().await;
+    })
+    .await;
+    browser.close().await;
+}

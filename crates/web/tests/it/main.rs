@@ -20,5 +20,8 @@ mod openapi;
 mod pages;
 mod patients;
 mod snp;
+mod snp_agenda;
+mod snp_console;
+mod snp_desk;
 mod snp_fhir;
 mod structures;

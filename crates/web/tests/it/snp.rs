@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 /// Dr Martin (GP, Blois): Tuesdays 09:30–10:30 and 14:00–16:00, 30-minute slots at the
 /// practice, one patient each.
-fn martin_week() -> Value {
+pub(crate) fn martin_week() -> Value {
     let range = |start: &str, end: &str| {
         json!({
             "weekday": "Tue", "start": start, "end": end, "slot_minutes": 30, "capacity": 1,
@@ -24,46 +24,46 @@ fn martin_week() -> Value {
 }
 
 /// Mr Dupuis (nurse, La Chaussée-Saint-Victor): Tuesdays 15:00–16:00, home visits.
-fn dupuis_week() -> Value {
+pub(crate) fn dupuis_week() -> Value {
     json!({ "weekly": [{
         "weekday": "Tue", "start": "15:00:00", "end": "16:00:00", "slot_minutes": 30, "capacity": 2,
         "place": "domicile", "audiences": ["snp"], "valid_from": "2026-11-01", "valid_until": null
     }] })
 }
 
-fn intake(slot: &str) -> Value {
+pub(crate) fn intake(slot: &str) -> Value {
     json!({
         "slot": slot, "reason": "fievre", "commune": "41018", "phone": "06 12 34 56 78",
         "referrer": "regulation", "note": "Fièvre depuis hier ; pas de médecin traitant"
     })
 }
 
-struct Api<'a> {
-    app: &'a TestApp,
-    http: reqwest::Client,
-    base: String,
+pub(crate) struct Api<'a> {
+    pub(crate) app: &'a TestApp,
+    pub(crate) http: reqwest::Client,
+    pub(crate) base: String,
 }
 
 impl Api<'_> {
-    async fn send(&self, token: &str, r: reqwest::RequestBuilder) -> (u16, String) {
+    pub(crate) async fn send(&self, token: &str, r: reqwest::RequestBuilder) -> (u16, String) {
         let r = r.bearer_auth(token).send().await.unwrap();
         (r.status().as_u16(), r.text().await.unwrap())
     }
 
-    async fn get(&self, token: &str, path: &str) -> (u16, String) {
+    pub(crate) async fn get(&self, token: &str, path: &str) -> (u16, String) {
         self.send(token, self.http.get(self.app.url(&format!("{}{path}", self.base)))).await
     }
 
-    async fn put(&self, token: &str, path: &str, body: &Value) -> (u16, String) {
+    pub(crate) async fn put(&self, token: &str, path: &str, body: &Value) -> (u16, String) {
         self.send(token, self.http.put(self.app.url(&format!("{}{path}", self.base))).json(body)).await
     }
 
-    async fn post(&self, token: &str, path: &str, body: &Value) -> (u16, String) {
+    pub(crate) async fn post(&self, token: &str, path: &str, body: &Value) -> (u16, String) {
         self.send(token, self.http.post(self.app.url(&format!("{}{path}", self.base))).json(body)).await
     }
 }
 
-fn parse(text: &str) -> Value {
+pub(crate) fn parse(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
