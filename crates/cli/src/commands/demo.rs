@@ -201,6 +201,7 @@ pub async fn seed(
         }
     }
     super::demo_registry::seed(store, &blaisois, &BLAISOIS, &gps, now).await?;
+    super::demo_snp::seed(store, &blaisois, &member_accounts, now).await?;
     super::demo_national::seed(store, now).await?;
     Ok(printed)
 }

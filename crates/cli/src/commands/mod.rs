@@ -5,6 +5,7 @@ pub mod communes;
 pub mod demo;
 pub mod demo_national;
 pub mod demo_registry;
+pub mod demo_snp;
 pub mod export;
 pub mod ids;
 pub mod import;
