@@ -140,6 +140,13 @@ pub fn to_utc(local: NaiveDateTime) -> Result<LocalTime, OutOfRange> {
     })
 }
 
+/// The first instant of a Paris day (midnight is never in a clock-change gap or fold).
+pub fn day_start(day: NaiveDate) -> Result<DateTime<Utc>, OutOfRange> {
+    to_utc(day.and_time(chrono::NaiveTime::MIN)).map(|l| match l {
+        LocalTime::Unique(t) | LocalTime::Fold { first: t, .. } | LocalTime::Gap { next_valid: t } => t,
+    })
+}
+
 /// Whether `day` is a clock-change day (useful to warn professionals publishing on it).
 pub fn is_transition_day(day: NaiveDate) -> bool {
     transition_days(day.year()).is_ok_and(|(m, o)| day == m || day == o)
@@ -272,5 +279,14 @@ mod tests {
             prop_assert_eq!(o.weekday(), Weekday::Sun);
             prop_assert!(m.day() > 24 && o.day() > 24);
         }
+    }
+
+    #[test]
+    fn days_start_at_paris_midnight_across_the_clock_changes() {
+        let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+        assert_eq!(day_start(day("2026-03-29")).unwrap(), utc("2026-03-28T23:00:00Z"));
+        assert_eq!(day_start(day("2026-03-30")).unwrap(), utc("2026-03-29T22:00:00Z"));
+        assert_eq!(day_start(day("2026-10-25")).unwrap(), utc("2026-10-24T22:00:00Z"));
+        assert_eq!(day_start(day("2026-10-26")).unwrap(), utc("2026-10-25T23:00:00Z"));
     }
 }

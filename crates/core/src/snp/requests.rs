@@ -57,11 +57,6 @@ impl RequestStatus {
             RequestStatus::Abandonnee => "Abandonnée",
         }
     }
-
-    /// Whether the desk is done with it (a new orientation needs a new request).
-    pub fn is_closed(self) -> bool {
-        matches!(self, RequestStatus::Reorientee | RequestStatus::Abandonnee)
-    }
 }
 
 /// Where a request the CPTS could not take was sent.

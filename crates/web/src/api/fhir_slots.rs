@@ -18,7 +18,7 @@ use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use maillage_core::directory::model::Professional;
 use maillage_core::snp::booking::MAX_WINDOW;
 use maillage_core::snp::{Place, ProfessionalId, paris};
@@ -100,11 +100,6 @@ pub struct SlotQuery {
     pub include_organization: bool,
 }
 
-/// Start of a Paris day, as an instant.
-fn paris_midnight(day: NaiveDate) -> Option<DateTime<Utc>> {
-    paris::to_utc(day.and_time(NaiveTime::MIN)).ok().and_then(|l| l.earliest())
-}
-
 /// A `start` value: a FHIR instant (an offset is required; `+` decoded as a space by a sloppy
 /// client is repaired) or a date (a Paris day). Returns the range of instants it stands for.
 fn parse_when(text: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
@@ -114,7 +109,7 @@ fn parse_when(text: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
         return Some((t, t + Duration::milliseconds(1)));
     }
     let day = NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok()?;
-    Some((paris_midnight(day)?, paris_midnight(day.succ_opt()?)?))
+    Some((paris::day_start(day).ok()?, paris::day_start(day.succ_opt()?).ok()?))
 }
 
 /// Parses the search parameters (repeated ones included); unknown parameters are ignored, as

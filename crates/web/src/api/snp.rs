@@ -22,16 +22,16 @@ use maillage_store::StoredAvailability;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-fn ctx<'a>(state: &'a AppState, principal: &'a Principal, headers: &HeaderMap) -> Ctx<'a> {
+pub(super) fn ctx<'a>(state: &'a AppState, principal: &'a Principal, headers: &HeaderMap) -> Ctx<'a> {
     Ctx { state, principal, request_id: request_id(headers) }
 }
 
-fn bad_body(r: JsonRejection) -> ApiError {
+pub(super) fn bad_body(r: JsonRejection) -> ApiError {
     let text = r.body_text();
     ApiError::new(r.status(), "invalid_body", text.clone(), format!("Le document envoyé n'est pas valide : {text}"))
 }
 
-fn bad_query(r: QueryRejection) -> ApiError {
+pub(super) fn bad_query(r: QueryRejection) -> ApiError {
     let text = r.body_text();
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,

@@ -2,12 +2,10 @@
 //! without a slot, booking a waiting request, the SNP indicators, the CPTS's FINESS, and the
 //! professionals' subscribable calendar addresses.
 
-use super::snp::SnpBooked;
-use crate::app::Ctx;
+use super::snp::{SnpBooked, bad_body, bad_query, ctx};
 use crate::app::snp_desk as uc;
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::middleware::request_id;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -19,25 +17,6 @@ use maillage_core::snp::requests::Tally;
 use maillage_store::SnpRequest;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-
-fn ctx<'a>(state: &'a AppState, principal: &'a Principal, headers: &HeaderMap) -> Ctx<'a> {
-    Ctx { state, principal, request_id: request_id(headers) }
-}
-
-fn bad_body(r: JsonRejection) -> ApiError {
-    let text = r.body_text();
-    ApiError::new(r.status(), "invalid_body", text.clone(), format!("Le document envoyé n'est pas valide : {text}"))
-}
-
-fn bad_query(r: QueryRejection) -> ApiError {
-    let text = r.body_text();
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_parameters",
-        text.clone(),
-        format!("Paramètres invalides : {text}"),
-    )
-}
 
 // ---------------------------------------------------------------------------------------------
 // Requests
@@ -176,8 +155,7 @@ pub async fn list(
 ) -> Result<Json<Vec<SnpRequestView>>, ApiError> {
     let Query(q) = query.map_err(bad_query)?;
     let c = ctx(&state, &principal, &headers);
-    let (from, to) = uc::period(maillage_core::snp::requests::paris_day(state.now()), q.from, q.to)?;
-    let list = uc::requests(&c, &id, from, to).await?;
+    let list = uc::requests(&c, &id, q.from, q.to).await?;
     Ok(Json(list.into_iter().map(Into::into).collect()))
 }
 
@@ -197,7 +175,7 @@ pub async fn waiting(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<SnpRequestView>>, ApiError> {
     let c = ctx(&state, &principal, &headers);
-    Ok(Json(uc::waiting(&c, &id).await?.into_iter().map(Into::into).collect()))
+    Ok(Json(uc::waiting(&c, &id).await?.1.into_iter().map(Into::into).collect()))
 }
 
 /// Closing a waiting request.
@@ -356,12 +334,7 @@ impl From<uc::Dashboard> for SnpIndicatorsView {
                 .into_iter()
                 .map(|(week, t)| SnpWeek { week, received: t.received, within_24h: t.within_24h })
                 .collect(),
-            by_profession: i
-                .by_profession
-                .iter()
-                .zip(&d.by_profession)
-                .map(|((code, n), (label, _))| count(code, label, *n))
-                .collect(),
+            by_profession: d.by_profession.iter().map(|(code, label, n)| count(code, label, *n)).collect(),
             by_reason: i.by_reason.iter().map(|(r, n)| count(r.code(), r.fr(), *n)).collect(),
             by_destination: i.by_destination.iter().map(|(x, n)| count(x.code(), x.fr(), *n)).collect(),
             outcomes: vec![

@@ -115,6 +115,32 @@ pub async fn open(ctx: &Ctx<'_>, id: &str) -> Result<(Cpts, Caller), Failure> {
     }
 }
 
+/// Loads the CPTS for an action on one professional's own things (agenda, feed address): the
+/// one `professional` names (operators must name her), or the caller herself; a professional
+/// acting for someone else gets 403.
+pub(crate) async fn open_for(
+    ctx: &Ctx<'_>,
+    id: &str,
+    professional: Option<&str>,
+) -> Result<(Cpts, ProfessionalId), Failure> {
+    let (cpts, caller) = open(ctx, id).await?;
+    let p = match (caller, professional.map(str::trim).filter(|s| !s.is_empty())) {
+        (_, Some(text)) => professional_id(text)?,
+        (Caller::Professional(own), None) => own,
+        (Caller::Operator, None) => {
+            return Err(Failure::invalid(
+                "missing_professional",
+                "Précisez le professionnel concerné.",
+                "the professional is required",
+            ));
+        }
+    };
+    if !caller.may_act_for(p) {
+        return Err(Failure::Forbidden);
+    }
+    Ok((cpts, p))
+}
+
 /// What the SNP pages and API show of a professional of the directory.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProfessionalInfo {
@@ -687,21 +713,7 @@ pub async fn record_outcome(
 /// ahead, each event naming the reason and the place, never the patient. Operators name the
 /// professional; a professional reads her own (`professional` empty or hers). Audited.
 pub async fn agenda_ics(ctx: &Ctx<'_>, id: &str, professional: Option<&str>) -> Result<String, Failure> {
-    let (cpts, caller) = open(ctx, id).await?;
-    let p = match (caller, professional.map(str::trim).filter(|s| !s.is_empty())) {
-        (_, Some(text)) => professional_id(text)?,
-        (Caller::Professional(own), None) => own,
-        (Caller::Operator, None) => {
-            return Err(Failure::invalid(
-                "missing_professional",
-                "Précisez le professionnel dont vous voulez l'agenda.",
-                "the professional is required",
-            ));
-        }
-    };
-    if !caller.may_act_for(p) {
-        return Err(Failure::Forbidden);
-    }
+    let (cpts, p) = open_for(ctx, id, professional).await?;
     let (feed, events) = feed_of(ctx.state, &cpts, p).await?;
     let detail = format!("agenda iCalendar : {events} rendez-vous");
     ctx.audit(Some(&cpts.id), "read", "snp_agenda", &national_id(p), detail).await?;

@@ -7,18 +7,18 @@
 //! (`Need::Contract`: the CPTS's coordination and the ARS of its région); a feed token is the
 //! professional's own, or made for her by an operator.
 
-use super::snp::{Booked, Caller, national_id, open, place_booking, professional_id, refused};
+use super::snp::{Booked, national_id, open_for, place_booking, refused};
 use super::{Ctx, Need, load_cpts};
 use crate::error::Failure;
 use crate::state::AppState;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use maillage_core::directory::professions::profession;
 use maillage_core::ids::Finess;
 use maillage_core::snp::booking::IntakeForm;
 use maillage_core::snp::requests::{Closure, SnpIndicators, indicators as compute, paris_day};
-use maillage_core::snp::{ProfessionalId, expand, paris};
-use maillage_store::{CptsStore, DirectoryStore, NewBooking, NewRequest, RequestRef, SnpRequest, SnpStore, StoreError};
+use maillage_core::snp::{expand, paris};
+use maillage_store::{CptsStore, NewBooking, NewRequest, RequestRef, SnpRequest, SnpStore, StoreError};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 
 /// Most waiting requests the desk lists.
 pub const WAITING_SHOWN: u32 = 100;
@@ -136,15 +136,16 @@ pub async fn book_request(ctx: &Ctx<'_>, id: &str, request: &str, slot: &str) ->
     })
 }
 
-/// The requests waiting for an orientation, oldest first. Audited (contacts are shown).
-pub async fn waiting(ctx: &Ctx<'_>, id: &str) -> Result<Vec<SnpRequest>, Failure> {
+/// The requests waiting for an orientation, oldest first (at most [`WAITING_SHOWN`]), and
+/// their CPTS. Audited (contacts are shown).
+pub async fn waiting(ctx: &Ctx<'_>, id: &str) -> Result<(maillage_store::Cpts, Vec<SnpRequest>), Failure> {
     let cpts = load_cpts(ctx, id, Need::Edit).await?;
     let list = ctx.state.store.waiting_requests(&cpts.id, WAITING_SHOWN).await?;
     if !list.is_empty() {
         let detail = format!("{} demande(s) SNP en attente", list.len());
         ctx.audit(Some(&cpts.id), "read", "snp_requests", cpts.id.as_str(), detail).await?;
     }
-    Ok(list)
+    Ok((cpts, list))
 }
 
 /// A period of Paris days: default the last 4 weeks up to today.
@@ -165,18 +166,21 @@ pub fn period(
     Ok((from, to))
 }
 
-/// The first instant of a Paris day.
+/// The first instant of a Paris day (UTC midnight outside the supported years).
 fn day_start(d: NaiveDate) -> DateTime<Utc> {
-    paris::to_utc(d.and_time(NaiveTime::MIN))
-        .ok()
-        .and_then(|l| l.earliest())
-        .unwrap_or_else(|| d.and_time(NaiveTime::MIN).and_utc())
+    paris::day_start(d).unwrap_or_else(|_| d.and_time(NaiveTime::MIN).and_utc())
 }
 
-/// The requests received on the Paris days `from..=to`. Audited (operators only).
-pub async fn requests(ctx: &Ctx<'_>, id: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<SnpRequest>, Failure> {
+/// The requests received on the Paris days `from..=to` (default: [`period`]'s). Audited
+/// (operators only).
+pub async fn requests(
+    ctx: &Ctx<'_>,
+    id: &str,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Vec<SnpRequest>, Failure> {
     let cpts = load_cpts(ctx, id, Need::Edit).await?;
-    let (from, to) = period(paris_day(ctx.state.now()), Some(from), Some(to))?;
+    let (from, to) = period(paris_day(ctx.state.now()), from, to)?;
     let list = ctx.state.store.requests(&cpts.id, day_start(from), day_start(to + Duration::days(1))).await?;
     let detail = format!("{} demande(s) SNP reçues du {from} au {to}", list.len());
     ctx.audit(Some(&cpts.id), "read", "snp_requests", cpts.id.as_str(), detail).await?;
@@ -192,8 +196,8 @@ pub struct Dashboard {
     pub participating: usize,
     /// Professionals who publish at all.
     pub publishing: usize,
-    /// Bookings by profession, labelled from the directory (`Médecin`), most first.
-    pub by_profession: Vec<(String, u64)>,
+    /// Bookings by profession: code, label (`Médecin`), count; most first.
+    pub by_profession: Vec<(String, String, u64)>,
     /// Whether the caller may act (operators): the page shows the desk's links and settings.
     pub operator: bool,
 }
@@ -218,16 +222,13 @@ pub async fn dashboard(
         .iter()
         .filter(|p| expand(&p.availability, start, end).is_ok_and(|slots| !slots.is_empty()))
         .count();
-    let labels: HashMap<String, String> = store
-        .directory_export(&cpts.id, false)
-        .await?
-        .into_iter()
-        .filter_map(|e| Some((e.professional.profession_code, e.professional.profession_label?)))
-        .collect();
     let by_profession = indicators
         .by_profession
         .iter()
-        .map(|(code, n)| (labels.get(code).cloned().unwrap_or_else(|| format!("Profession {code}")), *n))
+        .map(|(code, n)| {
+            let label = profession(code).map_or_else(|| format!("Profession {code}"), |p| p.label.clone());
+            (code.clone(), label, *n)
+        })
         .collect();
     Ok(Dashboard { cpts, indicators, participating, publishing: publications.len(), by_profession, operator })
 }
@@ -264,47 +265,20 @@ fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The professional a feed-token action is for: the caller herself, or the one an operator
-/// names.
-async fn feed_owner(
-    ctx: &Ctx<'_>,
-    id: &str,
-    professional: Option<&str>,
-) -> Result<(maillage_store::Cpts, ProfessionalId), Failure> {
-    let (cpts, caller) = open(ctx, id).await?;
-    let p = match (caller, professional.map(str::trim).filter(|s| !s.is_empty())) {
-        (Caller::Professional(own), None) => own,
-        (_, Some(text)) => professional_id(text)?,
-        (Caller::Operator, None) => {
-            return Err(Failure::invalid(
-                "missing_professional",
-                "Précisez le professionnel dont vous voulez le calendrier.",
-                "the professional is required",
-            ));
-        }
-    };
-    if let Caller::Professional(own) = caller
-        && own != p
-    {
-        return Err(Failure::Forbidden);
-    }
-    Ok((cpts, p))
-}
-
 /// When the professional's current feed address was made, if she has one.
 pub async fn feed_status(
     ctx: &Ctx<'_>,
     id: &str,
     professional: Option<&str>,
 ) -> Result<Option<DateTime<Utc>>, Failure> {
-    let (cpts, p) = feed_owner(ctx, id, professional).await?;
+    let (cpts, p) = open_for(ctx, id, professional).await?;
     Ok(ctx.state.store.feed_token_created(&cpts.id, p).await?)
 }
 
 /// Makes a new secret feed address for the professional (the old one stops working) and
 /// returns its path. The token is shown once; only its SHA-256 is stored.
 pub async fn new_feed_token(ctx: &Ctx<'_>, id: &str, professional: Option<&str>) -> Result<String, Failure> {
-    let (cpts, p) = feed_owner(ctx, id, professional).await?;
+    let (cpts, p) = open_for(ctx, id, professional).await?;
     let bytes: [u8; 32] = rand::random();
     let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let audit = ctx.event(
@@ -320,7 +294,7 @@ pub async fn new_feed_token(ctx: &Ctx<'_>, id: &str, professional: Option<&str>)
 
 /// Revokes the professional's feed address.
 pub async fn revoke_feed_token(ctx: &Ctx<'_>, id: &str, professional: Option<&str>) -> Result<(), Failure> {
-    let (cpts, p) = feed_owner(ctx, id, professional).await?;
+    let (cpts, p) = open_for(ctx, id, professional).await?;
     let audit = ctx.event(
         Some(&cpts.id),
         "delete",

@@ -31,6 +31,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc, Weekday};
 use maillage_core::directory::professions::profession;
 use maillage_core::snp::booking::Outcome;
+use maillage_core::snp::requests::paris_day;
 use maillage_core::snp::{
     Audience, AudienceSet, Availability, Cancellation, Closure, OneOffSlot, Place, ProfessionalId, WeeklyRange, expand,
     paris,
@@ -81,14 +82,9 @@ fn long_day(d: NaiveDate) -> String {
     )
 }
 
-/// The instant a Paris day starts (midnight is never in the March gap).
+/// The instant a Paris day starts.
 fn day_start(d: NaiveDate) -> Option<DateTime<Utc>> {
-    paris::to_utc(d.and_time(NaiveTime::MIN)).ok()?.earliest()
-}
-
-/// Today on Paris clocks.
-fn paris_today(now: DateTime<Utc>) -> NaiveDate {
-    paris_time(now).map_or_else(|| now.date_naive(), |l| l.date())
+    paris::day_start(d).ok()
 }
 
 /// `14:00` (Paris time).
@@ -320,7 +316,7 @@ async fn agenda_response(
     let (cpts, caller) = uc::open(&c, id).await?;
     let cid = cpts.id.to_string();
     let now = state.now();
-    let today = paris_today(now);
+    let today = paris_day(now);
     let (first, last, window_problem) = window_of(&q, today);
     let (mut flash, mut status) = (flash, status);
     if let Some(problem) = window_problem
@@ -1048,7 +1044,7 @@ pub struct PreviewDay {
 
 /// The slots a publication produces over the next days, counted per Paris day.
 fn preview(a: &Availability, now: DateTime<Utc>) -> Vec<PreviewDay> {
-    let today = paris_today(now);
+    let today = paris_day(now);
     let Some(to) = day_start(today + Duration::days(PREVIEW_DAYS)) else {
         return Vec::new();
     };
@@ -1130,7 +1126,7 @@ fn editor_page(
     let cid = cpts.id.to_string();
     let nid = uc::national_id(p);
     let now = state.now();
-    let today = paris_today(now);
+    let today = paris_day(now);
     let rows = rows.unwrap_or_else(|| stored.map(|s| Rows::of(&s.availability)).unwrap_or_default().with_blanks(today));
     let problems = rows.problems();
     let current = if operator { console_path(&cid) } else { agenda_path(&cid) };
@@ -1212,7 +1208,7 @@ pub async fn save(
 ) -> Result<Response, PageError> {
     let c = ctx(&state, &principal, &headers);
     let (cpts, operator, p, name, stored) = editor_target(&c, &id, &nid).await?;
-    let today = paris_today(state.now());
+    let today = paris_day(state.now());
     let mut rows = Rows::from_form(&form.0);
     let revision = match form.get("revision").trim() {
         "" => None,
@@ -1345,7 +1341,7 @@ pub async fn publishers(
     let stored = state.store.availabilities(&cpts.id).await.map_err(Failure::from)?;
     let publishing: HashMap<String, &StoredAvailability> =
         stored.iter().map(|s| (uc::national_id(s.availability.professional), s)).collect();
-    let horizon = day_start(paris_today(now) + Duration::days(PREVIEW_DAYS)).unwrap_or(now);
+    let horizon = day_start(paris_day(now) + Duration::days(PREVIEW_DAYS)).unwrap_or(now);
     let mut rows = Vec::new();
     let mut others = Vec::new();
     for e in &entries {
@@ -1359,7 +1355,7 @@ pub async fn publishers(
             Some(s) => rows.push(PublisherRow {
                 href: availability_path(&cid, Some(&nid)),
                 slots: expand(&s.availability, now, horizon).map(|l| l.len()).unwrap_or(0),
-                updated: format!("{} {}", fr_date(paris_today(s.updated_at)), hm(s.updated_at)),
+                updated: format!("{} {}", fr_date(paris_day(s.updated_at)), hm(s.updated_at)),
                 name,
                 profession: label,
             }),

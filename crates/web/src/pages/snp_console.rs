@@ -29,7 +29,6 @@ use maillage_core::directory::model::effective;
 use maillage_core::directory::professions::profession;
 use maillage_core::snp::Place;
 use maillage_core::snp::booking::{IcsEvent, IntakeForm, ReasonCategory, ReferrerKind, confirmation_ics, summary};
-use maillage_core::snp::requests::Destination;
 use maillage_core::text::fold_for_search;
 use maillage_store::{Booking, Cpts, DirectoryStore, SnpStore, StoreError};
 use serde::Deserialize;
@@ -279,7 +278,7 @@ pub struct SlotRow {
 }
 
 impl SlotRow {
-    fn new(rank: usize, v: &SlotView) -> Self {
+    pub(crate) fn new(rank: usize, v: &SlotView) -> Self {
         let h = &v.hit;
         Self {
             rank,
@@ -323,11 +322,8 @@ pub struct ConsoleView {
 
 impl ConsoleView {
     /// What the « sans créneau » form offers: waiting, each destination, given up.
-    pub fn closures(&self) -> Vec<(&'static str, &'static str)> {
-        std::iter::once(("en_attente", "En attente : à rappeler"))
-            .chain(Destination::ALL.iter().map(|d| (d.code(), d.fr())))
-            .chain(std::iter::once(("abandonnee", "Abandonnée")))
-            .collect()
+    pub fn closures(&self) -> Vec<super::snp_desk::ClosureOption> {
+        super::snp_desk::closure_options(true)
     }
 
     pub fn cabinet(&self) -> bool {

@@ -4,7 +4,7 @@
 
 use super::cpts::ctx;
 use super::patients::FormErrors;
-use super::snp_console::{DAYS, short_moment};
+use super::snp_console::{DAYS, SlotRow, short_moment};
 use super::{Chrome, capitalised, commune_name, fr_date, render};
 use crate::app::snp::SlotSearch;
 use crate::app::snp_desk as uc;
@@ -18,7 +18,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{Datelike, NaiveDate};
-use maillage_core::snp::Place;
 use maillage_core::snp::requests::{Destination, RequestStatus, Tally, delay_fr};
 use maillage_store::SnpRequest;
 use serde::Deserialize;
@@ -262,7 +261,7 @@ async fn dashboard_response(
         weeks,
         weekdays,
         hours,
-        professions: counts(d.by_profession.clone()),
+        professions: counts(d.by_profession.iter().map(|(_, label, n)| (label.clone(), *n)).collect()),
         reasons: counts(i.by_reason.iter().map(|(r, n)| (r.fr().to_owned(), *n)).collect()),
         destinations: counts(i.by_destination.iter().map(|(x, n)| (x.fr().to_owned(), *n)).collect()),
         outcomes: counts(vec![
@@ -373,17 +372,20 @@ fn request_row(state: &AppState, cpts: &str, r: &SnpRequest) -> RequestRow {
     }
 }
 
-/// A destination the close form offers.
-pub struct DestinationOption {
+/// What a request can be closed with (the close forms and the console's « sans créneau »).
+pub struct ClosureOption {
     pub code: &'static str,
     pub label: &'static str,
 }
 
-fn destinations() -> Vec<DestinationOption> {
-    Destination::ALL
-        .iter()
-        .map(|d| DestinationOption { code: d.code(), label: d.fr() })
-        .chain(std::iter::once(DestinationOption {
+/// Each destination and « abandonnée »; first « en attente » when the request is new.
+pub fn closure_options(with_waiting: bool) -> Vec<ClosureOption> {
+    let waiting = ClosureOption { code: "en_attente", label: "En attente : à rappeler" };
+    with_waiting
+        .then_some(waiting)
+        .into_iter()
+        .chain(Destination::ALL.iter().map(|d| ClosureOption { code: d.code(), label: d.fr() }))
+        .chain(std::iter::once(ClosureOption {
             code: "abandonnee",
             label: "Abandonnée (patient injoignable, a renoncé)",
         }))
@@ -397,7 +399,9 @@ struct RequestsPage {
     console_href: String,
     dashboard_href: String,
     rows: Vec<RequestRow>,
-    destinations: Vec<DestinationOption>,
+    /// The list stops at [`uc::WAITING_SHOWN`]: more may wait.
+    truncated: bool,
+    destinations: Vec<ClosureOption>,
 }
 
 /// `GET /cpts/{id}/soins-non-programmes/demandes`: the requests waiting for an orientation.
@@ -419,8 +423,7 @@ async fn waiting_response(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let c = ctx(state, principal, headers);
-    let list = uc::waiting(&c, id).await?;
-    let cpts = crate::app::load_cpts(&c, id, crate::app::Need::Edit).await?;
+    let (cpts, list) = uc::waiting(&c, id).await?;
     let key = cpts.id.to_string();
     let page = RequestsPage {
         chrome: Chrome::for_user(
@@ -432,22 +435,11 @@ async fn waiting_response(
         .with_flash(flash),
         console_href: snp_path(&key, ""),
         dashboard_href: snp_path(&key, "tableau-de-bord"),
+        truncated: list.len() >= uc::WAITING_SHOWN as usize,
         rows: list.iter().map(|r| request_row(state, &key, r)).collect(),
-        destinations: destinations(),
+        destinations: closure_options(false),
     };
     Ok((status, Html(render(&page))).into_response())
-}
-
-/// A free slot offered for a waiting request.
-pub struct OfferRow {
-    pub key: String,
-    pub slot: String,
-    pub moment: String,
-    pub professional: String,
-    pub place: &'static str,
-    pub commune: String,
-    pub distance: String,
-    pub free: u8,
 }
 
 #[derive(Template)]
@@ -457,9 +449,9 @@ struct RequestPage {
     console_href: String,
     waiting_href: String,
     request: RequestRow,
-    offers: Vec<OfferRow>,
+    offers: Vec<SlotRow>,
     book_action: String,
-    destinations: Vec<DestinationOption>,
+    destinations: Vec<ClosureOption>,
 }
 
 /// `GET /cpts/{id}/soins-non-programmes/demandes/{rid}`: a waiting request and the best free
@@ -488,23 +480,7 @@ async fn show_response(
     let (cpts, hits) = crate::app::snp::search(&c, id, &search).await?;
     let key = cpts.id.to_string();
     let offers = if request.status == RequestStatus::EnAttente {
-        hits.iter()
-            .enumerate()
-            .map(|(i, v)| OfferRow {
-                key: if i < 9 { (i + 1).to_string() } else { String::new() },
-                slot: v.hit.id.to_string(),
-                moment: short_moment(v.hit.start),
-                professional: v.professional_name.clone(),
-                place: v.hit.place.fr(),
-                commune: v.commune.clone().unwrap_or_default(),
-                distance: if v.hit.place == Place::Teleconsultation {
-                    "à distance".into()
-                } else {
-                    format!("{:.1} km", v.hit.distance_km).replace('.', ",")
-                },
-                free: v.hit.free,
-            })
-            .collect()
+        hits.iter().enumerate().map(|(i, v)| SlotRow::new(i + 1, v)).collect()
     } else {
         Vec::new()
     };
@@ -521,7 +497,7 @@ async fn show_response(
         book_action: snp_path(&key, &format!("demandes/{}/reserver", request.id)),
         request: request_row(state, &key, &request),
         offers,
-        destinations: destinations(),
+        destinations: closure_options(false),
     };
     Ok((status, Html(render(&page))).into_response())
 }
